@@ -51,26 +51,6 @@ class ModelConfig:
             raise ValueError("experts_per_token must be between 1 and n_experts")
 
 
-def tiny() -> ModelConfig:
-    """Trains in minutes on 2 CPU cores (about 2.5M parameters)."""
-    return ModelConfig(vocab_size=4096, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, ffn_dim=512, max_seq_len=256)
-
-
-def small() -> ModelConfig:
-    """About 100M parameters: 12 layers of 768, GQA 12/4, 32k vocabulary."""
-    return ModelConfig(vocab_size=32768, dim=768, n_layers=12, n_heads=12, n_kv_heads=4, ffn_dim=2048, max_seq_len=1024)
-
-
-def moe_tiny() -> ModelConfig:
-    """The tiny model with a Mixtral-style FFN: 4 experts, top-2 routing."""
-    cfg = tiny()
-    cfg.ffn_dim, cfg.n_experts, cfg.experts_per_token = 256, 4, 2
-    return cfg
-
-
-RECIPES = {"tiny": tiny, "small": small, "moe-tiny": moe_tiny}
-
-
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
         super().__init__()
@@ -132,13 +112,17 @@ class Attention(nn.Module):
             # Write this step's keys at each row's own positions, then attend over the prefix
             # of the cache that any row needs; later positions are masked per row.
             kc, vc = cache.k[layer], cache.v[layer]
-            write_rows = torch.arange(B, device=x.device) if rows is None else rows
+            # A contiguous run of rows (the common case) reads the cache as a view; an arbitrary
+            # set of rows has to gather a copy.
+            rows = slice(0, B) if rows is None else rows
+            if isinstance(rows, slice):
+                write_rows = torch.arange(rows.start, rows.stop, device=x.device)
+                keys, values = kc[rows, :, :attn_len], vc[rows, :, :attn_len]
+            else:
+                write_rows = rows
             kc[write_rows[:, None], :, pos] = k.transpose(1, 2).to(kc.dtype)
             vc[write_rows[:, None], :, pos] = v.transpose(1, 2).to(vc.dtype)
-            # All rows in order (the common decode case) is a view; a subset must gather.
-            if rows is None:
-                keys, values = kc[:, :, :attn_len], vc[:, :, :attn_len]
-            else:
+            if not isinstance(rows, slice):
                 keys, values = kc[rows, :, :attn_len], vc[rows, :, :attn_len]
             mask = torch.arange(attn_len, device=x.device)[None, None, :] <= pos[:, :, None]  # [B, T, S]
             y = F.scaled_dot_product_attention(q, keys.to(q.dtype), values.to(q.dtype), attn_mask=mask[:, None], enable_gqa=KV != H)
@@ -252,13 +236,13 @@ class Transformer(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None, rows: torch.Tensor | None = None,
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None, rows: torch.Tensor | slice | None = None,
                 pos: torch.Tensor | None = None, last_only: bool = False) -> torch.Tensor:
         """Logits for `idx` [B, T].
 
         Without a cache this is the training forward (positions 0..T-1, causal attention).
         With one, `pos` [B, T] gives each token's position and `rows` [B] picks which cache
-        rows the batch uses (None: all of them, in order).
+        rows the batch uses: a slice, a tensor of row indices, or None for rows 0..B-1.
         """
         B, T = idx.shape
         if cache is None:

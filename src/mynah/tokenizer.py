@@ -75,12 +75,11 @@ class Tokenizer:
 
     def token_bytes(self) -> list[int]:
         """UTF-8 length of each token id (0 for special tokens), for bits-per-byte."""
+        # In byte-level BPE each character of a token's string stands for exactly one byte.
+        # (Decoding a token alone would turn a partial UTF-8 sequence into a 3-byte U+FFFD.)
         specials = set(SPECIAL_TOKENS)
-        out = []
-        for i in range(self.vocab_size):
-            piece = self.tok.id_to_token(i)
-            out.append(0 if piece in specials else len(self.tok.decode([i]).encode("utf-8")))
-        return out
+        pieces = [self.tok.id_to_token(i) for i in range(self.vocab_size)]
+        return [0 if p in specials else len(p) for p in pieces]
 
     def encode_chat(self, messages: list[dict], add_generation_prompt: bool = False) -> tuple[list[int], list[int]]:
         """Render a conversation to ids, and a mask that is 1 on tokens the assistant wrote.

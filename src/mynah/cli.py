@@ -1,0 +1,224 @@
+"""The `mynah` command: one subcommand per stage.
+
+Each subcommand's arguments are its help text (`mynah train --help`). Errors a user can fix
+(a missing file, a bad checkpoint, a prompt too long) print one line and exit with status
+2; a traceback means a bug in mynah.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEMO_SYSTEM = "You are mynah, an assistant that answers from the posts on this platform and quotes them."
+
+
+def _sampling_args(p: argparse.ArgumentParser, max_tokens: int = 128, temperature: float = 0.8) -> None:
+    p.add_argument("--max-tokens", type=int, default=max_tokens, help="most new tokens to generate")
+    p.add_argument("--temperature", type=float, default=temperature, help="0 is greedy")
+    p.add_argument("--top-k", type=int, default=0, help="keep the k likeliest tokens (0: off)")
+    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
+    p.add_argument("--min-p", type=float, default=0.0, help="drop tokens below min_p x the top probability")
+    p.add_argument("--repetition-penalty", type=float, default=1.0, help=">1 discourages repeating tokens")
+    p.add_argument("--seed", type=int, default=None, help="fix the sampling RNG for repeatable output")
+    p.add_argument("--stop", action="append", default=[], help="stop before this string (repeatable)")
+
+
+def _params(a):
+    from mynah.engine import SamplingParams
+
+    return SamplingParams(max_tokens=a.max_tokens, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p,
+                          min_p=a.min_p, repetition_penalty=a.repetition_penalty, seed=a.seed)
+
+
+def cmd_sample(a) -> None:
+    from mynah.sample import write_network
+
+    net = write_network(a.out, n_posts=a.posts, seed=a.seed)
+    print(f"wrote {len(net.posts)} posts, {len(net.users)} users, {len(net.dms)} DMs and "
+          f"{len(net.conversations)} conversations to {a.out}/")
+
+
+def cmd_train(a) -> None:
+    from mynah.train.pretrain import pretrain
+
+    overrides = {k: v for k, v in {"micro_batch": a.micro_batch, "grad_accum": a.grad_accum, "seq_len": a.seq_len, "lr": a.lr,
+                                   "eval_every": a.eval_every, "save_every": a.save_every, "seed": a.seed, "dtype": a.dtype}.items() if v is not None}
+    last = pretrain(a.recipe, a.data, a.out, max_steps=a.max_steps, resume=a.resume, **overrides)
+    if last:
+        print(f"done: step {last['step']}, loss {last['loss']}, val bits/byte {last['val_bpb']}; checkpoint in {a.out}/")
+
+
+def cmd_sft(a) -> None:
+    from mynah.train.sft import sft
+
+    overrides = {k: v for k, v in {"micro_batch": a.micro_batch, "lr": a.lr}.items() if v is not None}
+    last = sft(a.model, a.data, a.out, max_steps=a.max_steps, resume=a.resume, **overrides)
+    if last:
+        print(f"done: step {last['step']}, loss {last['loss']}, assistant-token bits/byte {last['val_bpb']}; checkpoint in {a.out}/")
+
+
+def cmd_generate(a) -> None:
+    from mynah.generate import TextGenerator
+
+    gen = TextGenerator.from_dir(a.model, max_batch=1)
+    for text in gen.complete(a.prompt, _params(a), stop=a.stop):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def chat_loop(model_dir: str | Path, params, system: str | None, stop: list[str], stdin=None, stdout=None) -> None:
+    """A terminal chat through the chat template. /reset clears history, /quit (or EOF) leaves."""
+    from mynah.engine import ContextOverflow
+    from mynah.generate import TextGenerator
+
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    gen = TextGenerator.from_dir(model_dir, max_batch=1)
+    interactive = stdin.isatty()
+    history = [{"role": "system", "content": system}] if system else []
+    if interactive:
+        stdout.write(f"mynah chat with {model_dir}. /reset clears the conversation, /quit or Ctrl-D leaves.\n")
+    while True:
+        if interactive:
+            stdout.write("\nyou> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line == "/quit":
+            break
+        if line == "/reset":
+            history = history[:1] if system else []
+            stdout.write("(conversation cleared)\n")
+            continue
+        history.append({"role": "user", "content": line})
+        stdout.write("mynah> ")
+        reply = []
+        try:
+            for text in gen.chat(history, params, stop=stop):
+                reply.append(text)
+                stdout.write(text)
+                stdout.flush()
+        except ContextOverflow:
+            history.pop()
+            stdout.write("(the conversation no longer fits the context; /reset to start over)\n")
+            continue
+        stdout.write("\n")
+        history.append({"role": "assistant", "content": "".join(reply)})
+
+
+def cmd_chat(a) -> None:
+    chat_loop(a.model, _params(a), a.system, a.stop)
+
+
+def cmd_demo(a) -> None:
+    """sample -> train tiny -> sft -> chat, reusing whatever a previous demo already finished."""
+    from mynah.engine import SamplingParams
+    from mynah.train.loop import is_finished
+    from mynah.train.pretrain import pretrain
+    from mynah.train.sft import sft
+
+    out = Path(a.out)
+    data, base, chat = out / "sample", out / "tiny", out / "tiny-chat"
+    if not (data / "conversations.jsonl").exists():
+        print(f"[1/4] sample network -> {data}")
+        cmd_sample(argparse.Namespace(out=data, posts=a.posts, seed=0))
+    else:
+        print(f"[1/4] reusing sample network in {data}")
+    if not is_finished(base):
+        print(f"[2/4] pretraining recipe 'tiny' -> {base}")
+        pretrain("tiny", data / "posts.jsonl", base, resume=True)
+    else:
+        print(f"[2/4] reusing finished pretraining run in {base}")
+    if not is_finished(chat):
+        print(f"[3/4] chat tuning -> {chat}")
+        sft(base, data / "conversations.jsonl", chat, resume=True)
+    else:
+        print(f"[3/4] reusing finished chat tuning run in {chat}")
+    print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
+    chat_loop(chat, SamplingParams(max_tokens=160, temperature=0.7, top_p=0.9, seed=a.seed), DEMO_SYSTEM, [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mynah", description="A self-hostable assistant for social networks.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("sample", help="write a deterministic synthetic social network")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--posts", type=int, default=20000, help="number of posts")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("train", help="pretrain a recipe on posts (run under torchrun for data parallelism)")
+    p.add_argument("--recipe", default="tiny", help="tiny, small or moe-tiny")
+    p.add_argument("--data", required=True, help="a posts .jsonl file or a corpus folder")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.csv, loss.png")
+    p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    p.add_argument("--micro-batch", type=int, default=None, help="sequences per forward, per process")
+    p.add_argument("--grad-accum", type=int, default=None, help="micro-batches per optimizer step")
+    p.add_argument("--seq-len", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--eval-every", type=int, default=None)
+    p.add_argument("--save-every", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--dtype", choices=["auto", "fp32", "bf16"], default=None, help="auto: bf16 autocast on CUDA with bf16")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("sft", help="chat-tune a checkpoint on OpenAI messages JSONL")
+    p.add_argument("--model", required=True, help="checkpoint folder to start from")
+    p.add_argument("--data", required=True, help="conversations .jsonl ({\"messages\": [...]} per line)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--micro-batch", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.set_defaults(fn=cmd_sft)
+
+    p = sub.add_parser("generate", help="continue a post; prints only the continuation")
+    p.add_argument("--model", required=True)
+    _sampling_args(p)
+    p.add_argument("prompt")
+    p.set_defaults(fn=cmd_generate)
+
+    p = sub.add_parser("chat", help="chat in the terminal through the model's chat template")
+    p.add_argument("--model", required=True)
+    p.add_argument("--system", default=DEMO_SYSTEM, help="system prompt ('' for none)")
+    _sampling_args(p, max_tokens=256, temperature=0.7)
+    p.set_defaults(fn=cmd_chat)
+
+    p = sub.add_parser("demo", help="sample -> train tiny -> sft -> chat, reusing finished stages")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--posts", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(fn=cmd_demo)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mynah.checkpoint import CheckpointError
+    from mynah.engine import ContextOverflow
+    from mynah.train.data import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except (DataError, CheckpointError, ContextOverflow, FileNotFoundError) as e:
+        print(f"mynah {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # bad option values (sampling ranges, unknown recipe)
+        print(f"mynah {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

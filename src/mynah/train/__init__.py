@@ -1,0 +1,1 @@
+"""Pretraining and chat tuning: `pretrain` and `sft` share `loop.train_loop`."""

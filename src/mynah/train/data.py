@@ -1,0 +1,209 @@
+"""Training data: posts JSONL or a corpus folder in, token streams and batches out.
+
+A corpus folder is what `mynah corpus build` writes and what training reads:
+
+    DIR/tokenizer.json, DIR/tokenizer_config.json   the tokenizer the ids belong to
+    DIR/tokens/index.json                           {"dtype", "shards": [{"file", "split", "tokens"}]}
+    DIR/tokens/{split}-NNNNN.bin                    raw little-endian ids, memory-mapped
+
+Each post is framed `<|endoftext|> text`. Training from a posts JSONL first builds such a
+folder inside the run (train the tokenizer, split by conversation, tokenize), so there is
+one reading path, and a resumed run reuses the exact ids of the first.
+
+Batches are a pure function of (seed, step, rank): sample g of the run is window
+perm_epoch[g mod n] of the stream. Resuming at step s therefore needs no saved data
+cursor, and 2 processes see exactly the samples 1 process would at the same global batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mynah.tokenizer import Tokenizer, train_tokenizer
+
+
+class DataError(ValueError):
+    """Unusable training data; the message names the file (and line) and what is wrong."""
+
+
+def read_jsonl(path: str | os.PathLike, what: str = "record") -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each JSON object line; bad lines are reported and skipped."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    bad = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                bad += 1
+                if bad <= 5:
+                    print(f"warning: {path}:{n}: skipped, not valid JSON ({e.msg})", file=sys.stderr)
+                continue
+            if not isinstance(obj, dict):
+                bad += 1
+                if bad <= 5:
+                    print(f"warning: {path}:{n}: skipped, not a JSON object", file=sys.stderr)
+                continue
+            yield n, obj
+    if bad > 5:
+        print(f"warning: {path}: {bad} malformed lines skipped in all", file=sys.stderr)
+
+
+def load_posts(path: str | os.PathLike) -> list[dict]:
+    posts = []
+    for n, obj in read_jsonl(path, "post"):
+        if not isinstance(obj.get("text"), str) or not obj["text"].strip():
+            print(f"warning: {path}:{n}: skipped, no 'text' field", file=sys.stderr)
+            continue
+        posts.append(obj)
+    if not posts:
+        raise DataError(f"{path}: no usable posts (each line must be a JSON object with a 'text' field)")
+    return posts
+
+
+def is_validation(key: str, val_frac: float) -> bool:
+    """Split by conversation: a stable hash keeps every post of a thread on one side."""
+    h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+    return h / 2**64 < val_frac
+
+
+class TokenStream:
+    """A split's shards as one logical array of ids, read window by window via memmap."""
+
+    def __init__(self, arrays: list[np.ndarray]):
+        self.arrays = [a for a in arrays if len(a)]
+        self.offsets = np.cumsum([0] + [len(a) for a in self.arrays])
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def window(self, start: int, length: int) -> np.ndarray:
+        out, pos = [], start
+        while length > 0:
+            i = int(np.searchsorted(self.offsets, pos, side="right")) - 1
+            a = self.arrays[i]
+            take = min(length, len(a) - (pos - int(self.offsets[i])))
+            out.append(a[pos - int(self.offsets[i]) : pos - int(self.offsets[i]) + take])
+            pos += take
+            length -= take
+        return np.concatenate(out).astype(np.int64)
+
+
+def write_corpus(out: str | os.PathLike, tokenizer: Tokenizer, splits: dict[str, Iterable[list[int]]], shard_tokens: int = 1 << 24) -> Path:
+    """Write tokenizer + token shards; each shard and the index land by rename."""
+    out = Path(out)
+    tdir = out / "tokens"
+    tdir.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(out)
+    dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32
+    shards = []
+    for split, docs in splits.items():
+        buf: list[int] = []
+        part = 0
+
+        def flush():
+            nonlocal buf, part
+            name = f"{split}-{part:05d}.bin"
+            tmp = tdir / (name + ".tmp")
+            np.asarray(buf, dtype=dtype).tofile(tmp)
+            os.replace(tmp, tdir / name)
+            shards.append({"file": name, "split": split, "tokens": len(buf)})
+            buf, part = [], part + 1
+
+        for ids in docs:
+            buf.extend(ids)
+            if len(buf) >= shard_tokens:
+                flush()
+        if buf or part == 0:
+            flush()
+    index = {"dtype": np.dtype(dtype).name, "shards": shards}
+    tmp = tdir / "index.json.tmp"
+    tmp.write_text(json.dumps(index, indent=2))
+    os.replace(tmp, tdir / "index.json")
+    return out
+
+
+def corpus_from_posts(posts_path: str | os.PathLike, out: str | os.PathLike, vocab_size: int, val_frac: float = 0.05) -> Path:
+    """posts.jsonl -> corpus folder: tokenizer trained on the training split only."""
+    posts = load_posts(posts_path)
+    train, val = [], []
+    for p in posts:
+        key = str(p.get("conversation_id") or p.get("id") or p["text"])
+        (val if is_validation(key, val_frac) else train).append(p["text"])
+    if not train:
+        raise DataError(f"{posts_path}: every post fell in the validation split; add more posts")
+    if not val:  # tiny inputs: still validate on something
+        val = train[-1:]
+    tok = train_tokenizer(train, vocab_size=vocab_size)
+    enc = lambda texts: ([tok.eot_id, *ids] for ids in tok.encode_batch(texts))
+    return write_corpus(out, tok, {"train": enc(train), "val": enc(val)})
+
+
+def open_corpus(path: str | os.PathLike) -> tuple[Tokenizer, dict[str, TokenStream]]:
+    path = Path(path)
+    index_file = path / "tokens" / "index.json"
+    if not index_file.exists():
+        raise DataError(f"{path}: not a corpus folder (no tokens/index.json); pass a posts .jsonl or the output of `mynah corpus build`")
+    index = json.loads(index_file.read_text())
+    tok = Tokenizer.load(path)
+    splits: dict[str, list[np.ndarray]] = {}
+    for s in index["shards"]:
+        f = path / "tokens" / s["file"]
+        if not f.exists():
+            raise DataError(f"{f}: shard listed in {index_file} is missing")
+        arr = np.memmap(f, dtype=index["dtype"], mode="r") if s["tokens"] else np.zeros(0, dtype=index["dtype"])
+        splits.setdefault(s["split"], []).append(arr)
+    streams = {k: TokenStream(v) for k, v in splits.items()}
+    if len(streams.get("train", [])) < 2:
+        raise DataError(f"{path}: the train split has no tokens")
+    return tok, streams
+
+
+class PretrainBatches:
+    """Fixed-length windows of the train stream in a per-epoch shuffled order."""
+
+    def __init__(self, stream: TokenStream, seq_len: int, seed: int):
+        self.stream, self.seq_len, self.seed = stream, seq_len, seed
+        self.n = max(1, (len(stream) - 1) // seq_len)
+        if len(stream) - 1 < seq_len:
+            raise DataError(f"only {len(stream)} training tokens; need more than seq_len={seq_len}")
+        self._perm_epoch, self._perm = -1, None
+
+    def _window(self, g: int) -> np.ndarray:
+        epoch, i = divmod(g, self.n)
+        if epoch != self._perm_epoch:
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            self._perm_epoch = epoch
+        return self.stream.window(int(self._perm[i]) * self.seq_len, self.seq_len + 1)
+
+    def micro_batch(self, step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int) -> tuple[torch.Tensor, torch.Tensor]:
+        base = step * micro_bs * accum * world + micro * world * micro_bs + rank * micro_bs
+        rows = np.stack([self._window(base + b) for b in range(micro_bs)])
+        t = torch.from_numpy(rows)
+        return t[:, :-1], t[:, 1:]
+
+
+def val_batches(stream: TokenStream, seq_len: int, max_tokens: int, batch: int = 16) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The first `max_tokens` of the validation stream, as fixed windows (the same every eval)."""
+    n = max(1, min((len(stream) - 1) // seq_len, max_tokens // seq_len))
+    length = min(seq_len, len(stream) - 1)
+    rows = [stream.window(i * length, length + 1) for i in range(n)]
+    out = []
+    for i in range(0, n, batch):
+        t = torch.from_numpy(np.stack(rows[i : i + batch]))
+        out.append((t[:, :-1], t[:, 1:]))
+    return out

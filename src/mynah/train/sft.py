@@ -1,0 +1,85 @@
+"""`mynah sft`: chat-tune a checkpoint on OpenAI `messages` conversations.
+
+Only the assistant's tokens (its replies and their closing <|im_end|>) are scored; the
+system prompt, the user turns and the role headers are context, not targets.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mynah.checkpoint import load_model
+from mynah.recipes import RECIPES
+from mynah.tokenizer import Tokenizer
+from mynah.train.data import DataError, is_validation, read_jsonl
+from mynah.train.loop import train_loop
+
+
+def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[tuple[list[int], list[int]]]:
+    """Encode each conversation to (ids, assistant mask), truncated to seq_len + 1 tokens."""
+    out = []
+    for n, obj in read_jsonl(path, "conversation"):
+        msgs = obj.get("messages")
+        if not isinstance(msgs, list) or not msgs:
+            print(f"warning: {path}:{n}: skipped, no 'messages' list", file=sys.stderr)
+            continue
+        try:
+            ids, mask = tok.encode_chat(msgs)
+        except ValueError as e:
+            print(f"warning: {path}:{n}: skipped, {e}", file=sys.stderr)
+            continue
+        if not any(mask):
+            print(f"warning: {path}:{n}: skipped, no assistant message to learn from", file=sys.stderr)
+            continue
+        out.append((ids[: seq_len + 1], mask[: seq_len + 1]))
+    if not out:
+        raise DataError(f"{path}: no usable conversations (each line needs {{\"messages\": [...]}} with an assistant turn)")
+    return out
+
+
+def collate(convs: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    T = max(len(ids) for ids, _ in convs) - 1
+    x = torch.full((len(convs), T), pad_id, dtype=torch.long)
+    y = torch.full((len(convs), T), -100, dtype=torch.long)
+    for i, (ids, mask) in enumerate(convs):
+        t = torch.tensor(ids)
+        m = torch.tensor(mask[1:], dtype=torch.bool)
+        x[i, : len(ids) - 1] = t[:-1]
+        y[i, : len(ids) - 1] = torch.where(m, t[1:], -100)
+    return x, y
+
+
+def sft(model_dir: str | Path, data: str | Path, out: str | Path, max_steps: int | None = None, recipe: str = "tiny",
+        resume: bool = False, progress: bool = True, **overrides) -> dict:
+    model_dir, out = Path(model_dir), Path(out)
+    model = load_model(model_dir)
+    tok = Tokenizer.load(model_dir)
+    cfg = replace(RECIPES[recipe]().sft if recipe in RECIPES else RECIPES["tiny"]().sft, **overrides)
+    if max_steps is not None:
+        cfg = replace(cfg, max_steps=max_steps)
+    cfg = replace(cfg, seq_len=min(cfg.seq_len, model.cfg.max_seq_len))
+    convs = load_conversations(data, tok, cfg.seq_len)
+    train = [c for i, c in enumerate(convs) if not is_validation(f"conv-{i}", 0.05)] or convs
+    val = [c for i, c in enumerate(convs) if is_validation(f"conv-{i}", 0.05)] or convs[-1:]
+    if progress:
+        print(f"sft: {len(train)} train / {len(val)} val conversations, {cfg.max_steps} steps")
+    n = len(train)
+
+    def micro_batch(step, micro, rank, world):
+        base = step * cfg.micro_batch * cfg.grad_accum * world + micro * world * cfg.micro_batch + rank * cfg.micro_batch
+        picks = []
+        for g in range(base, base + cfg.micro_batch):
+            epoch, i = divmod(g, n)
+            picks.append(train[int(np.random.default_rng([cfg.seed, epoch]).permutation(n)[i])])
+        return collate(picks, tok.pad_id)
+
+    val_b = [collate(val[i : i + 16], tok.pad_id) for i in range(0, len(val), 16)]
+    token_bytes = torch.tensor(tok.token_bytes() + [0] * (model.cfg.vocab_size - tok.vocab_size))
+    info = {"recipe": recipe, "data": str(data), "stage": "sft", "base_model": str(model_dir)}
+    model.train()
+    return train_loop(model, cfg, out, micro_batch, val_b, token_bytes, tok, resume, info, "sft", progress)

@@ -1,0 +1,42 @@
+"""Shared fixtures: a small sample network and a tiny model trained on it, built once per session.
+
+Everything is made here from a seed; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Fast settings for tests: short sequences, small batches, a handful of steps.
+FAST = {"micro_batch": 4, "seq_len": 64, "eval_every": 10, "save_every": 10}
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    from mynah.sample import write_network
+
+    out = tmp_path_factory.mktemp("sample")
+    write_network(out, n_posts=800, seed=3)
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained(sample_dir, tmp_path_factory) -> Path:
+    """A tiny pretrained checkpoint folder (HF layout)."""
+    from mynah.train.pretrain import pretrain
+
+    out = tmp_path_factory.mktemp("tiny")
+    pretrain("tiny", sample_dir / "posts.jsonl", out, max_steps=30, progress=False, **FAST)
+    return out
+
+
+def run_cli(*args: str, timeout: float = 300, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `mynah ...` as a user would, in a fresh process."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "mynah.cli", *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env, input=input)
