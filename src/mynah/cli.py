@@ -132,12 +132,12 @@ def cmd_demo(a) -> None:
         print(f"[1/4] reusing sample network in {data}")
     if not is_finished(base):
         print(f"[2/4] pretraining recipe 'tiny' -> {base}")
-        pretrain("tiny", data / "posts.jsonl", base, resume=True)
+        pretrain("tiny", data / "posts.jsonl", base, max_steps=a.train_steps, resume=True)
     else:
         print(f"[2/4] reusing finished pretraining run in {base}")
     if not is_finished(chat):
         print(f"[3/4] chat tuning -> {chat}")
-        sft(base, data / "conversations.jsonl", chat, resume=True)
+        sft(base, data / "conversations.jsonl", chat, max_steps=a.sft_steps, resume=True)
     else:
         print(f"[3/4] reusing finished chat tuning run in {chat}")
     print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--posts", type=int, default=20000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-steps", type=int, default=None, help="pretraining steps (default: the tiny recipe's)")
+    p.add_argument("--sft-steps", type=int, default=None, help="chat-tuning steps (default: the tiny recipe's)")
     p.set_defaults(fn=cmd_demo)
     return ap
 
