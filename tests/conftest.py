@@ -35,8 +35,16 @@ def trained(sample_dir, tmp_path_factory) -> Path:
     return out
 
 
-def run_cli(*args: str, timeout: float = 300, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 300, env: dict | None = None, input: str | None = None
+) -> subprocess.CompletedProcess:
     """Run `mynah ...` as a user would, in a fresh process."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mynah.cli", *args], capture_output=True, text=True, timeout=timeout,
-                          env=full_env, input=input)
+    return subprocess.run(
+        [sys.executable, "-m", "mynah.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        input=input,
+    )

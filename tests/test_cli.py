@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from conftest import run_cli
 
+from conftest import run_cli
 from mynah.engine import SamplingParams
 from mynah.generate import TextGenerator
 
@@ -19,11 +19,19 @@ def assert_one_line_error(proc, *fragments):
 
 
 def test_bad_data_files(tmp_path):
-    assert_one_line_error(run_cli("train", "--data", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")), "nope.jsonl", "not found")
+    assert_one_line_error(
+        run_cli("train", "--data", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")),
+        "nope.jsonl",
+        "not found",
+    )
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    assert_one_line_error(run_cli("train", "--data", str(empty), "--out", str(tmp_path / "o")), "empty.jsonl", "empty")
-    assert_one_line_error(run_cli("sft", "--model", str(tmp_path), "--data", str(empty), "--out", str(tmp_path / "o")))
+    assert_one_line_error(
+        run_cli("train", "--data", str(empty), "--out", str(tmp_path / "o")), "empty.jsonl", "empty"
+    )
+    assert_one_line_error(
+        run_cli("sft", "--model", str(tmp_path), "--data", str(empty), "--out", str(tmp_path / "o"))
+    )
 
 
 def test_bad_checkpoints(trained, tmp_path):
@@ -46,15 +54,37 @@ def test_prompt_longer_than_context(trained):
 
 
 def test_generate_prints_only_the_continuation(trained):
-    proc = run_cli("generate", "--model", str(trained), "--temperature", "0", "--max-tokens", "12", "Honestly the new album")
+    proc = run_cli(
+        "generate",
+        "--model",
+        str(trained),
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "12",
+        "Honestly the new album",
+    )
     assert proc.returncode == 0, proc.stderr
-    expected = "".join(TextGenerator.from_dir(trained).complete("Honestly the new album", SamplingParams(max_tokens=12, temperature=0)))
+    expected = "".join(
+        TextGenerator.from_dir(trained).complete(
+            "Honestly the new album", SamplingParams(max_tokens=12, temperature=0)
+        )
+    )
     assert proc.stdout == expected + "\n"
     assert not proc.stdout.startswith("Honestly the new album")
 
 
 def test_chat_reads_turns_from_a_pipe(trained):
-    proc = run_cli("chat", "--model", str(trained), "--max-tokens", "6", "--seed", "1", input="hello there\n/reset\nwhat about #coffee?\n")
+    proc = run_cli(
+        "chat",
+        "--model",
+        str(trained),
+        "--max-tokens",
+        "6",
+        "--seed",
+        "1",
+        input="hello there\n/reset\nwhat about #coffee?\n",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("mynah> ") == 2 and "(conversation cleared)" in proc.stdout
 
@@ -73,4 +103,7 @@ def test_demo_runs_then_reuses_its_runs(tmp_path):
     assert "mynah> " in first.stdout and (tmp_path / "tiny-chat" / "model.safetensors").exists()
     second = run_cli(*args, input="hi\n", timeout=600)
     assert second.returncode == 0
-    assert "reusing finished pretraining run" in second.stdout and "reusing finished chat tuning run" in second.stdout
+    assert (
+        "reusing finished pretraining run" in second.stdout
+        and "reusing finished chat tuning run" in second.stdout
+    )

@@ -10,7 +10,9 @@ from mynah.tokenizer import Tokenizer
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    m = Transformer(ModelConfig(vocab_size=128, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128, max_seq_len=96))
+    m = Transformer(
+        ModelConfig(vocab_size=128, dim=64, n_layers=2, n_heads=4, n_kv_heads=2, ffn_dim=128, max_seq_len=96)
+    )
     m.init_weights(5)
     # Larger weights than init give a peaked, prompt-dependent distribution to test against.
     with torch.no_grad():
@@ -35,12 +37,16 @@ def test_greedy_matches_full_recompute_and_transformers_generate(model, tmp_path
     from mynah.checkpoint import save_checkpoint
 
     prompt = [5, 17, 42, 9, 77, 3]
-    (ours, reason), = Engine(model, max_batch=2).generate_all([prompt], SamplingParams(max_tokens=40, temperature=0))
+    ((ours, reason),) = Engine(model, max_batch=2).generate_all(
+        [prompt], SamplingParams(max_tokens=40, temperature=0)
+    )
     assert reason == "length" and len(ours) == 40
     assert ours == reference_greedy(model, prompt, 40)
     save_checkpoint(model, tmp_path)
     hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
-    hf_out = hf.generate(torch.tensor([prompt]), max_new_tokens=40, do_sample=False, eos_token_id=None, pad_token_id=0)
+    hf_out = hf.generate(
+        torch.tensor([prompt]), max_new_tokens=40, do_sample=False, eos_token_id=None, pad_token_id=0
+    )
     assert ours == hf_out[0, len(prompt) :].tolist()
 
 
@@ -63,17 +69,23 @@ def test_seeded_sampling_repeats_and_seeds_differ(model):
     # sequences sharing a batch keep their own RNG: same seed in a batch of 3 = solo
     batch = eng.generate_all([[4, 5, 6], [7, 7], [4, 5, 6]], [p(1), p(9), p(1)])
     assert batch[0][0] == a and batch[2][0] == a
-    top1 = eng.generate_all([[4, 5, 6]], SamplingParams(max_tokens=30, temperature=1.0, top_k=1, seed=3))[0][0]
+    top1 = eng.generate_all([[4, 5, 6]], SamplingParams(max_tokens=30, temperature=1.0, top_k=1, seed=3))[0][
+        0
+    ]
     assert top1 == eng.generate_all([[4, 5, 6]], SamplingParams(max_tokens=30, temperature=0))[0][0]
 
 
 def test_stops_processors_and_cancel(model):
     eng = Engine(model, max_batch=2)
     greedy = eng.generate_all([[1, 2]], SamplingParams(max_tokens=20, temperature=0))[0][0]
-    toks, reason = eng.generate_all([[1, 2]], SamplingParams(max_tokens=20, temperature=0, stop_token_ids=[greedy[4]]))[0]
+    toks, reason = eng.generate_all(
+        [[1, 2]], SamplingParams(max_tokens=20, temperature=0, stop_token_ids=[greedy[4]])
+    )[0]
     assert reason == "stop" and toks == greedy[: greedy.index(greedy[4]) + 1]
     seq = greedy[6:8]
-    toks, reason = eng.generate_all([[1, 2]], SamplingParams(max_tokens=20, temperature=0, stop_sequences=[seq]))[0]
+    toks, reason = eng.generate_all(
+        [[1, 2]], SamplingParams(max_tokens=20, temperature=0, stop_sequences=[seq])
+    )[0]
     assert reason == "stop" and toks[-2:] == seq and len(toks) <= 8
 
     banned = greedy[0]
@@ -83,7 +95,9 @@ def test_stops_processors_and_cancel(model):
         logits[banned] = float("-inf")
         return logits
 
-    toks, _ = eng.generate_all([[1, 2]], SamplingParams(max_tokens=20, temperature=0, logits_processors=[ban]))[0]
+    toks, _ = eng.generate_all(
+        [[1, 2]], SamplingParams(max_tokens=20, temperature=0, logits_processors=[ban])
+    )[0]
     assert banned not in toks
 
     gen = eng.generate([[1, 2], [3, 4]], SamplingParams(max_tokens=10, temperature=0))
@@ -100,7 +114,9 @@ def test_stops_processors_and_cancel(model):
 def test_context_overflow_is_an_error(model):
     with pytest.raises(ContextOverflow, match="does not fit the context of 96"):
         Engine(model).generate([list(range(96))], SamplingParams())
-    toks, reason = Engine(model).generate_all([list(range(90))], SamplingParams(max_tokens=50, temperature=0))[0]
+    toks, reason = Engine(model).generate_all(
+        [list(range(90))], SamplingParams(max_tokens=50, temperature=0)
+    )[0]
     assert reason == "length" and len(toks) == 6  # stops at the end of the context, not past it
 
 
@@ -138,7 +154,11 @@ def test_text_generator_chat_and_complete(trained):
     gen = TextGenerator.from_dir(trained, max_batch=2)
     out = "".join(gen.complete("The new album", SamplingParams(max_tokens=12, temperature=0)))
     ids = gen.tok.encode_doc("The new album")
-    ref, _ = gen.engine.generate_all([ids], SamplingParams(max_tokens=12, temperature=0, stop_token_ids=gen.tok.stop_ids))[0]
+    ref, _ = gen.engine.generate_all(
+        [ids], SamplingParams(max_tokens=12, temperature=0, stop_token_ids=gen.tok.stop_ids)
+    )[0]
     assert out == gen.tok.decode(ref)
-    reply = "".join(gen.chat([{"role": "user", "content": "hi"}], SamplingParams(max_tokens=8, temperature=0)))
+    reply = "".join(
+        gen.chat([{"role": "user", "content": "hi"}], SamplingParams(max_tokens=8, temperature=0))
+    )
     assert isinstance(reply, str)

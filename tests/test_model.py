@@ -34,12 +34,22 @@ def test_transformers_loads_mynah_checkpoint_with_same_logits(tmp_path, experts,
 @pytest.mark.parametrize("arch", ["llama", "mixtral"])
 def test_mynah_loads_transformers_checkpoint_with_same_logits(tmp_path, arch):
     torch.manual_seed(0)
-    common = dict(vocab_size=120, hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=8,
-                  num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5)
+    common = dict(
+        vocab_size=120,
+        hidden_size=64,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=8,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        rms_norm_eps=1e-5,
+    )
     if arch == "llama":
         hf = transformers.LlamaForCausalLM(transformers.LlamaConfig(**common))
     else:
-        hf = transformers.MixtralForCausalLM(transformers.MixtralConfig(**common, num_local_experts=4, num_experts_per_tok=2))
+        hf = transformers.MixtralForCausalLM(
+            transformers.MixtralConfig(**common, num_local_experts=4, num_experts_per_tok=2)
+        )
     hf.eval().save_pretrained(tmp_path)
     ours = load_model(tmp_path)
     assert ours.cfg.is_moe == (arch == "mixtral") and ours.cfg.n_kv_heads == 2

@@ -29,14 +29,21 @@ def test_posts_have_the_contract_fields_and_every_kind(sample_dir):
     # replies point at earlier posts of the same conversation
     by_id = {p["id"]: p for p in posts}
     replies = [p for p in posts if p["reply_to"]]
-    assert replies and all(by_id[p["reply_to"]]["conversation_id"] == p["conversation_id"] for p in replies if p["reply_to"] in by_id)
+    assert replies and all(
+        by_id[p["reply_to"]]["conversation_id"] == p["conversation_id"]
+        for p in replies
+        if p["reply_to"] in by_id
+    )
     kinds = Counter(p["kind"] for p in posts)
     assert {"post", "reply", "thread", "repost", "near_duplicate", "spam", "business"} <= set(kinds)
     assert {"en", "de", "es"} <= {p["lang"] for p in posts}
     text = " ".join(p["text"] for p in posts)
     assert "#" in text and "@" in text and "https://" in text and any(ord(c) > 0x1F000 for c in text)
     reposts = [p for p in posts if p["kind"] == "repost"]
-    assert all(p["text"].startswith("RT @") and by_id.get(p["repost_of"], {"text": ""})["text"] in p["text"] for p in reposts)
+    assert all(
+        p["text"].startswith("RT @") and by_id.get(p["repost_of"], {"text": ""})["text"] in p["text"]
+        for p in reposts
+    )
 
 
 def test_text_varies_beyond_a_few_templates():

@@ -27,7 +27,10 @@ def test_transformers_chat_template_gives_mynah_ids(tok_dir):
         msgs = conv["messages"]
         assert _ids(hf.apply_chat_template(msgs, tokenize=True)) == tok.encode_chat(msgs)[0]
         prompt = msgs[:-1]
-        assert _ids(hf.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True)) == tok.encode_chat(prompt, True)[0]
+        assert (
+            _ids(hf.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True))
+            == tok.encode_chat(prompt, True)[0]
+        )
     # plain text round-trips through both
     text = "Heute: die Hitzewelle 🔥 ¿en serio? @user #weather https://example.com/x"
     assert hf.encode(text, add_special_tokens=False) == tok.encode(text)
@@ -37,9 +40,13 @@ def test_transformers_chat_template_gives_mynah_ids(tok_dir):
 def test_mask_covers_only_assistant_content(tok_dir):
     path, _ = tok_dir
     tok = Tokenizer.load(path)
-    msgs = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hola, ¿qué tal?"},
-            {"role": "assistant", "content": "Muy bien 😊"}, {"role": "user", "content": "and you?"},
-            {"role": "assistant", "content": "Fine."}]
+    msgs = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hola, ¿qué tal?"},
+        {"role": "assistant", "content": "Muy bien 😊"},
+        {"role": "user", "content": "and you?"},
+        {"role": "assistant", "content": "Fine."},
+    ]
     ids, mask = tok.encode_chat(msgs)
     learned = tok.decode([i for i, m in zip(ids, mask) if m], skip_special=False)
     assert learned == f"Muy bien 😊{IM_END}Fine.{IM_END}"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 import torch
-from conftest import FAST, run_cli
 from safetensors.torch import load_file
 
+from conftest import FAST, run_cli
 from mynah.checkpoint import load_model
 from mynah.tokenizer import Tokenizer
 from mynah.train.loop import is_finished
@@ -22,8 +22,25 @@ def metrics(run):
 
 
 def fast_args(corpus, out, steps, **extra):
-    args = ["train", "--recipe", "tiny", "--data", str(corpus), "--out", str(out), "--max-steps", str(steps),
-            "--micro-batch", str(FAST["micro_batch"]), "--seq-len", str(FAST["seq_len"]), "--save-every", "10", "--eval-every", "10"]
+    args = [
+        "train",
+        "--recipe",
+        "tiny",
+        "--data",
+        str(corpus),
+        "--out",
+        str(out),
+        "--max-steps",
+        str(steps),
+        "--micro-batch",
+        str(FAST["micro_batch"]),
+        "--seq-len",
+        str(FAST["seq_len"]),
+        "--save-every",
+        "10",
+        "--eval-every",
+        "10",
+    ]
     for k, v in extra.items():
         args += [f"--{k.replace('_', '-')}", str(v)]
     return args
@@ -36,7 +53,13 @@ def test_pretrain_run_folder(trained):
     assert all(float(r["val_bpb"]) > 0 for r in rows if int(r["step"]) % 10 == 0)
     assert (trained / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert is_finished(trained)
-    for name in ("config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ):
         assert (trained / name).exists()
     transformers = pytest.importorskip("transformers")
     hf = transformers.AutoModelForCausalLM.from_pretrained(trained).eval()
@@ -53,8 +76,12 @@ def test_killed_run_resumes_exactly(trained, tmp_path):
     assert run_cli(*fast_args(corpus, straight, 60)).returncode == 0
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "mynah.cli", *fast_args(corpus, killed, 60)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mynah.cli", *fast_args(corpus, killed, 60)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while not (killed / "state" / "step-000020").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
@@ -79,15 +106,32 @@ def test_two_gloo_processes_match_one_at_same_global_batch(trained, tmp_path):
     env = {"OMP_NUM_THREADS": "1"}
     one = run_cli(*fast_args(corpus, tmp_path / "one", 8, grad_accum=2), env=env)
     assert one.returncode == 0, one.stderr
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "mynah.cli"]
-    two = subprocess.run([*torchrun, *fast_args(corpus, tmp_path / "two", 8, grad_accum=1)], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, **env})
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "mynah.cli",
+    ]
+    two = subprocess.run(
+        [*torchrun, *fast_args(corpus, tmp_path / "two", 8, grad_accum=1)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
     assert two.returncode == 0, two.stderr[-2000:]
     l1 = [float(r["loss"]) for r in metrics(tmp_path / "one")]
     l2 = [float(r["loss"]) for r in metrics(tmp_path / "two")]
     assert len(l1) == len(l2) == 8
     torch.testing.assert_close(torch.tensor(l2), torch.tensor(l1), rtol=1e-4, atol=1e-4)
-    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    a, b = (
+        load_file(tmp_path / "one" / "model.safetensors"),
+        load_file(tmp_path / "two" / "model.safetensors"),
+    )
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=1e-4)
 
@@ -104,7 +148,16 @@ def test_sft_scores_only_assistant_tokens(trained, sample_dir):
 
 
 def test_sft_run_lowers_assistant_loss(trained, sample_dir, tmp_path):
-    last = sft(trained, sample_dir / "conversations.jsonl", tmp_path, max_steps=20, progress=False, micro_batch=4, eval_every=10, save_every=10)
+    last = sft(
+        trained,
+        sample_dir / "conversations.jsonl",
+        tmp_path,
+        max_steps=20,
+        progress=False,
+        micro_batch=4,
+        eval_every=10,
+        save_every=10,
+    )
     rows = metrics(tmp_path)
     assert float(last["loss"]) < float(rows[0]["loss"])
     assert load_model(tmp_path).cfg == load_model(trained).cfg

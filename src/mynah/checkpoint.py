@@ -51,8 +51,13 @@ def config_to_hf(cfg: ModelConfig, bos_id: int | None = None, eos_id: int | list
         "use_cache": True,
     }
     if cfg.is_moe:
-        d |= {"num_local_experts": cfg.n_experts, "num_experts_per_tok": cfg.experts_per_token,
-              "router_aux_loss_coef": cfg.router_aux_loss_coef, "sliding_window": None, "output_router_logits": False}
+        d |= {
+            "num_local_experts": cfg.n_experts,
+            "num_experts_per_tok": cfg.experts_per_token,
+            "router_aux_loss_coef": cfg.router_aux_loss_coef,
+            "sliding_window": None,
+            "output_router_logits": False,
+        }
     else:
         d |= {"mlp_bias": False, "pretraining_tp": 1}
     return d
@@ -62,7 +67,9 @@ def config_from_hf(d: dict, where: str = "config.json") -> ModelConfig:
     """Read an HF config, refusing (with the reason) anything this model would compute differently."""
     mt = d.get("model_type")
     if mt not in ("llama", "mixtral"):
-        raise CheckpointError(f"{where}: model_type {mt!r} is not supported (mynah loads 'llama' and 'mixtral')")
+        raise CheckpointError(
+            f"{where}: model_type {mt!r} is not supported (mynah loads 'llama' and 'mixtral')"
+        )
     rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
     rope_type = rope.get("rope_type", rope.get("type", "default"))
     if rope_type != "default":
@@ -103,7 +110,9 @@ def _atomic_json(path: Path, obj: dict) -> None:
     os.replace(tmp, path)
 
 
-def save_checkpoint(model: Transformer, out: str | os.PathLike, tokenizer=None, metadata: dict | None = None) -> Path:
+def save_checkpoint(
+    model: Transformer, out: str | os.PathLike, tokenizer=None, metadata: dict | None = None
+) -> Path:
     """Write the model (and tokenizer) to `out` in the HF layout. Each file lands by rename."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,7 +145,9 @@ def _weight_files(path: Path) -> list[Path]:
             raise CheckpointError(f"{index}: not a valid safetensors index ({e})") from None
         return [path / n for n in names]
     if any(path.glob("*.bin")) or any(path.glob("*.pt")) or any(path.glob("*.pth")):
-        raise CheckpointError(f"{path}: only pickle weights (.bin/.pt) found; mynah loads safetensors only, which cannot run code on load")
+        raise CheckpointError(
+            f"{path}: only pickle weights (.bin/.pt) found; mynah loads safetensors only, which cannot run code on load"
+        )
     raise CheckpointError(f"{path}: no model.safetensors (is this a checkpoint folder?)")
 
 
@@ -154,7 +165,9 @@ def load_config(path: str | os.PathLike) -> ModelConfig:
     return config_from_hf(raw, str(cfg_file))
 
 
-def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> Transformer:
+def load_model(
+    path: str | os.PathLike, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> Transformer:
     """Load a mynah, transformers or other HF-layout Llama/Mixtral checkpoint from safetensors."""
     path = Path(path)
     cfg = load_config(path)
@@ -166,18 +179,22 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32, devi
         if not f.exists():
             raise CheckpointError(f"{f}: listed in the index but missing")
         with safe_open(str(f), framework="pt", device="cpu") as sf:
-            for key in sf.keys():
+            for key in sf.keys():  # noqa: SIM118 (safe_open is not iterable)
                 state[key] = sf.get_tensor(key)
     if cfg.tie_embeddings:
         state.pop("lm_head.weight", None)
     expected = {k for k in model.state_dict() if not (cfg.tie_embeddings and k == "lm_head.weight")}
     missing, unexpected = sorted(expected - state.keys()), sorted(state.keys() - expected)
     if missing or unexpected:
-        raise CheckpointError(f"{path}: weights do not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise CheckpointError(
+            f"{path}: weights do not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     try:
         model.load_state_dict(state, strict=False, assign=True)
     except RuntimeError as e:
-        raise CheckpointError(f"{path}: weight shapes do not match config.json ({str(e).splitlines()[-1].strip()})") from None
+        raise CheckpointError(
+            f"{path}: weight shapes do not match config.json ({str(e).splitlines()[-1].strip()})"
+        ) from None
     if cfg.tie_embeddings:
         model.lm_head.weight = model.model.embed_tokens.weight
     # Buffers were created on the meta device with the module; compute the real ones.

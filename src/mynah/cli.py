@@ -28,26 +28,49 @@ def _sampling_args(p: argparse.ArgumentParser, max_tokens: int = 128, temperatur
 def _params(a):
     from mynah.engine import SamplingParams
 
-    return SamplingParams(max_tokens=a.max_tokens, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p,
-                          min_p=a.min_p, repetition_penalty=a.repetition_penalty, seed=a.seed)
+    return SamplingParams(
+        max_tokens=a.max_tokens,
+        temperature=a.temperature,
+        top_k=a.top_k,
+        top_p=a.top_p,
+        min_p=a.min_p,
+        repetition_penalty=a.repetition_penalty,
+        seed=a.seed,
+    )
 
 
 def cmd_sample(a) -> None:
     from mynah.sample import write_network
 
     net = write_network(a.out, n_posts=a.posts, seed=a.seed)
-    print(f"wrote {len(net.posts)} posts, {len(net.users)} users, {len(net.dms)} DMs and "
-          f"{len(net.conversations)} conversations to {a.out}/")
+    print(
+        f"wrote {len(net.posts)} posts, {len(net.users)} users, {len(net.dms)} DMs and "
+        f"{len(net.conversations)} conversations to {a.out}/"
+    )
 
 
 def cmd_train(a) -> None:
     from mynah.train.pretrain import pretrain
 
-    overrides = {k: v for k, v in {"micro_batch": a.micro_batch, "grad_accum": a.grad_accum, "seq_len": a.seq_len, "lr": a.lr,
-                                   "eval_every": a.eval_every, "save_every": a.save_every, "seed": a.seed, "dtype": a.dtype}.items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "micro_batch": a.micro_batch,
+            "grad_accum": a.grad_accum,
+            "seq_len": a.seq_len,
+            "lr": a.lr,
+            "eval_every": a.eval_every,
+            "save_every": a.save_every,
+            "seed": a.seed,
+            "dtype": a.dtype,
+        }.items()
+        if v is not None
+    }
     last = pretrain(a.recipe, a.data, a.out, max_steps=a.max_steps, resume=a.resume, **overrides)
     if last:
-        print(f"done: step {last['step']}, loss {last['loss']}, val bits/byte {last['val_bpb']}; checkpoint in {a.out}/")
+        print(
+            f"done: step {last['step']}, loss {last['loss']}, val bits/byte {last['val_bpb']}; checkpoint in {a.out}/"
+        )
 
 
 def cmd_sft(a) -> None:
@@ -56,7 +79,9 @@ def cmd_sft(a) -> None:
     overrides = {k: v for k, v in {"micro_batch": a.micro_batch, "lr": a.lr}.items() if v is not None}
     last = sft(a.model, a.data, a.out, max_steps=a.max_steps, resume=a.resume, **overrides)
     if last:
-        print(f"done: step {last['step']}, loss {last['loss']}, assistant-token bits/byte {last['val_bpb']}; checkpoint in {a.out}/")
+        print(
+            f"done: step {last['step']}, loss {last['loss']}, assistant-token bits/byte {last['val_bpb']}; checkpoint in {a.out}/"
+        )
 
 
 def cmd_generate(a) -> None:
@@ -69,7 +94,9 @@ def cmd_generate(a) -> None:
     sys.stdout.write("\n")
 
 
-def chat_loop(model_dir: str | Path, params, system: str | None, stop: list[str], stdin=None, stdout=None) -> None:
+def chat_loop(
+    model_dir: str | Path, params, system: str | None, stop: list[str], stdin=None, stdout=None
+) -> None:
     """A terminal chat through the chat template. /reset clears history, /quit (or EOF) leaves."""
     from mynah.engine import ContextOverflow
     from mynah.generate import TextGenerator
@@ -79,7 +106,9 @@ def chat_loop(model_dir: str | Path, params, system: str | None, stop: list[str]
     interactive = stdin.isatty()
     history = [{"role": "system", "content": system}] if system else []
     if interactive:
-        stdout.write(f"mynah chat with {model_dir}. /reset clears the conversation, /quit or Ctrl-D leaves.\n")
+        stdout.write(
+            f"mynah chat with {model_dir}. /reset clears the conversation, /quit or Ctrl-D leaves.\n"
+        )
     while True:
         if interactive:
             stdout.write("\nyou> ")
@@ -167,12 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--save-every", type=int, default=None)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--dtype", choices=["auto", "fp32", "bf16"], default=None, help="auto: bf16 autocast on CUDA with bf16")
+    p.add_argument(
+        "--dtype",
+        choices=["auto", "fp32", "bf16"],
+        default=None,
+        help="auto: bf16 autocast on CUDA with bf16",
+    )
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("sft", help="chat-tune a checkpoint on OpenAI messages JSONL")
     p.add_argument("--model", required=True, help="checkpoint folder to start from")
-    p.add_argument("--data", required=True, help="conversations .jsonl ({\"messages\": [...]} per line)")
+    p.add_argument("--data", required=True, help='conversations .jsonl ({"messages": [...]} per line)')
     p.add_argument("--out", required=True)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--resume", action="store_true")
@@ -196,8 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--posts", type=int, default=20000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-steps", type=int, default=None, help="pretraining steps (default: the tiny recipe's)")
-    p.add_argument("--sft-steps", type=int, default=None, help="chat-tuning steps (default: the tiny recipe's)")
+    p.add_argument(
+        "--train-steps", type=int, default=None, help="pretraining steps (default: the tiny recipe's)"
+    )
+    p.add_argument(
+        "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the tiny recipe's)"
+    )
     p.set_defaults(fn=cmd_demo)
     return ap
 

@@ -135,7 +135,9 @@ class Engine:
         if not ids:
             raise ValueError("empty prompt")
         if len(ids) >= self.max_len:
-            raise ContextOverflow(f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)")
+            raise ContextOverflow(
+                f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
+            )
         x = torch.tensor([ids], device=self.device)
         pos = torch.arange(len(ids), device=self.device)[None]
         return self.model(x, cache=self.cache, rows=slice(slot, slot + 1), pos=pos, last_only=True)[0, -1]
@@ -146,7 +148,9 @@ class Engine:
         x = torch.tensor(tokens, device=self.device)[:, None]
         pos = torch.tensor(positions, device=self.device)[:, None]
         contiguous = slots == list(range(slots[0], slots[0] + len(slots)))
-        rows = slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)
+        rows = (
+            slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)
+        )
         return self.model(x, cache=self.cache, rows=rows, pos=pos)[:, -1]
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> Generation:
@@ -156,7 +160,9 @@ class Engine:
         plist = params if isinstance(params, list) else [params] * len(prompts)
         for ids in prompts:
             if len(ids) >= self.max_len:
-                raise ContextOverflow(f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)")
+                raise ContextOverflow(
+                    f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
+                )
         cancelled: set[int] = set()
         return Generation(self._run(prompts, plist, cancelled), cancelled)
 
@@ -185,7 +191,9 @@ class Engine:
                 produced[i] += 1
                 reason = None
                 # Stop sequences match generated tokens only, never a tail of the prompt.
-                if tok in p.stop_token_ids or any(s and len(s) <= produced[i] and history[i][-len(s):] == s for s in p.stop_sequences):
+                if tok in p.stop_token_ids or any(
+                    s and len(s) <= produced[i] and history[i][-len(s) :] == s for s in p.stop_sequences
+                ):
                     reason = "stop"
                 elif produced[i] >= p.max_tokens or len(history[i]) >= self.max_len:
                     reason = "length"
@@ -202,7 +210,9 @@ class Engine:
                 keep = [next_active.index(i) for i in active]
                 logits = self.decode(active, [tokens[k] for k in keep], [positions[k] for k in keep])
 
-    def generate_all(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[tuple[list[int], str]]:
+    def generate_all(
+        self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]
+    ) -> list[tuple[list[int], str]]:
         """Non-streaming: each sequence's new token ids and its finish reason."""
         out: list[list[int]] = [[] for _ in prompts]
         reasons = [""] * len(prompts)

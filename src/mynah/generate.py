@@ -70,7 +70,12 @@ class TextGenerator:
     def _params(self, params: SamplingParams) -> SamplingParams:
         return replace(params, stop_token_ids=sorted(set(params.stop_token_ids) | set(self.tok.stop_ids)))
 
-    def stream(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams], stop: list[str] | None = None) -> Iterator[Chunk]:
+    def stream(
+        self,
+        prompts: list[list[int]],
+        params: SamplingParams | list[SamplingParams],
+        stop: list[str] | None = None,
+    ) -> Iterator[Chunk]:
         """Stream text chunks for several prompt id lists decoded together."""
         plist = params if isinstance(params, list) else [params] * len(prompts)
         plist = [self._params(p) for p in plist]
@@ -92,8 +97,9 @@ class TextGenerator:
         for c in self.stream([self.tok.encode_doc(prompt)], params, stop):
             yield c.text
 
-    def chat(self, messages: list[dict], params: SamplingParams, stop: list[str] | None = None) -> Iterator[str]:
+    def chat(
+        self, messages: list[dict], params: SamplingParams, stop: list[str] | None = None
+    ) -> Iterator[str]:
         ids, _ = self.tok.encode_chat(messages, add_generation_prompt=True)
         for c in self.stream([ids], params, stop):
             yield c.text
-

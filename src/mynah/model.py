@@ -65,7 +65,9 @@ class RMSNorm(nn.Module):
 
 
 def rope_tables(cfg: ModelConfig, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.float32) / cfg.head_dim))
+    inv_freq = 1.0 / (
+        cfg.rope_theta ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.float32) / cfg.head_dim)
+    )
     freqs = torch.outer(torch.arange(length, dtype=torch.float32), inv_freq)
     emb = torch.cat([freqs, freqs], dim=-1)
     return emb.cos(), emb.sin()
@@ -81,7 +83,14 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 class KVCache:
     """Preallocated keys and values for every layer: [B, n_kv_heads, max_len, head_dim] each."""
 
-    def __init__(self, cfg: ModelConfig, batch: int, max_len: int, dtype: torch.dtype, device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        batch: int,
+        max_len: int,
+        dtype: torch.dtype,
+        device: torch.device | str = "cpu",
+    ):
         shape = (batch, cfg.n_kv_heads, max_len, cfg.head_dim)
         self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
         self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
@@ -125,7 +134,9 @@ class Attention(nn.Module):
             if not isinstance(rows, slice):
                 keys, values = kc[rows, :, :attn_len], vc[rows, :, :attn_len]
             mask = torch.arange(attn_len, device=x.device)[None, None, :] <= pos[:, :, None]  # [B, T, S]
-            y = F.scaled_dot_product_attention(q, keys.to(q.dtype), values.to(q.dtype), attn_mask=mask[:, None], enable_gqa=KV != H)
+            y = F.scaled_dot_product_attention(
+                q, keys.to(q.dtype), values.to(q.dtype), attn_mask=mask[:, None], enable_gqa=KV != H
+            )
         return self.o_proj(y.transpose(1, 2).reshape(B, T, H * hd))
 
 
@@ -229,15 +240,25 @@ class Transformer(nn.Module):
             if p.dim() == 1:
                 nn.init.ones_(p)
                 continue
-            std = 0.02 / math.sqrt(2 * self.cfg.n_layers) if name.endswith(("o_proj.weight", "down_proj.weight", "w2.weight")) else 0.02
+            std = (
+                0.02 / math.sqrt(2 * self.cfg.n_layers)
+                if name.endswith(("o_proj.weight", "down_proj.weight", "w2.weight"))
+                else 0.02
+            )
             with torch.no_grad():
                 p.copy_(torch.randn(p.shape, generator=gen) * std)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None, rows: torch.Tensor | slice | None = None,
-                pos: torch.Tensor | None = None, last_only: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        idx: torch.Tensor,
+        cache: KVCache | None = None,
+        rows: torch.Tensor | slice | None = None,
+        pos: torch.Tensor | None = None,
+        last_only: bool = False,
+    ) -> torch.Tensor:
         """Logits for `idx` [B, T].
 
         Without a cache this is the training forward (positions 0..T-1, causal attention).
@@ -246,7 +267,7 @@ class Transformer(nn.Module):
         """
         B, T = idx.shape
         if cache is None:
-            if T > self.cfg.max_seq_len:
+            if self.cfg.max_seq_len < T:
                 raise ValueError(f"sequence of {T} tokens exceeds the context of {self.cfg.max_seq_len}")
             cos, sin = self.rope_cos[:T][None], self.rope_sin[:T][None]
             attn_len = T
@@ -262,5 +283,9 @@ class Transformer(nn.Module):
 
     def aux_loss(self) -> torch.Tensor | float:
         """Sum of the MoE load-balancing losses from the last training forward (0 for dense)."""
-        losses = [b.block_sparse_moe.aux_loss for b in self.model.layers if hasattr(b, "block_sparse_moe") and b.block_sparse_moe.aux_loss is not None]
+        losses = [
+            b.block_sparse_moe.aux_loss
+            for b in self.model.layers
+            if hasattr(b, "block_sparse_moe") and b.block_sparse_moe.aux_loss is not None
+        ]
         return self.cfg.router_aux_loss_coef * sum(losses) if losses else 0.0

@@ -43,17 +43,36 @@ class Recipe:
 
 def tiny() -> Recipe:
     """About 2.5M parameters; learns the sample network in a few minutes on 2 CPU cores."""
-    model = ModelConfig(vocab_size=4096, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, ffn_dim=512, max_seq_len=256)
-    train = TrainConfig(max_steps=300, micro_batch=16, seq_len=256, lr=4e-3, warmup_steps=30, eval_every=50, save_every=50)
-    sft = TrainConfig(max_steps=150, micro_batch=16, seq_len=256, lr=1e-3, warmup_steps=10, eval_every=50, save_every=50)
+    model = ModelConfig(
+        vocab_size=4096, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, ffn_dim=512, max_seq_len=256
+    )
+    train = TrainConfig(
+        max_steps=300, micro_batch=16, seq_len=256, lr=4e-3, warmup_steps=30, eval_every=50, save_every=50
+    )
+    sft = TrainConfig(
+        max_steps=150, micro_batch=16, seq_len=256, lr=1e-3, warmup_steps=10, eval_every=50, save_every=50
+    )
     return Recipe("tiny", model, train, sft)
 
 
 def small() -> Recipe:
     """About 100M parameters (12 x 768, GQA 12/4, 32k vocabulary): a GPU model."""
-    model = ModelConfig(vocab_size=32768, dim=768, n_layers=12, n_heads=12, n_kv_heads=4, ffn_dim=2048, max_seq_len=1024)
-    train = TrainConfig(max_steps=5000, micro_batch=16, grad_accum=4, seq_len=1024, lr=6e-4, warmup_steps=200, eval_every=250, save_every=500)
-    sft = TrainConfig(max_steps=500, micro_batch=16, seq_len=1024, lr=1e-4, warmup_steps=20, eval_every=100, save_every=250)
+    model = ModelConfig(
+        vocab_size=32768, dim=768, n_layers=12, n_heads=12, n_kv_heads=4, ffn_dim=2048, max_seq_len=1024
+    )
+    train = TrainConfig(
+        max_steps=5000,
+        micro_batch=16,
+        grad_accum=4,
+        seq_len=1024,
+        lr=6e-4,
+        warmup_steps=200,
+        eval_every=250,
+        save_every=500,
+    )
+    sft = TrainConfig(
+        max_steps=500, micro_batch=16, seq_len=1024, lr=1e-4, warmup_steps=20, eval_every=100, save_every=250
+    )
     return Recipe("small", model, train, sft)
 
 

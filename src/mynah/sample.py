@@ -25,89 +25,587 @@ LANG_WEIGHTS = (0.6, 0.2, 0.2)
 
 # topic -> (hashtags, {lang: nouns}); nouns are what people talk about under that topic.
 TOPICS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
-    "coffee": (["coffee", "espresso"], {"en": ["espresso", "cold brew", "oat latte", "pour-over", "flat white"], "de": ["Espresso", "Filterkaffee", "Hafer-Latte", "Cappuccino"], "es": ["café con leche", "espresso", "cortado", "café de olla"]}),
-    "football": (["football", "matchday"], {"en": ["the derby", "the penalty", "the new striker", "extra time", "the away game"], "de": ["das Derby", "der Elfmeter", "der neue Stürmer", "die Nachspielzeit"], "es": ["el clásico", "el penalti", "el nuevo delantero", "la prórroga"]}),
-    "weather": (["weather", "forecast"], {"en": ["the heatwave", "the storm", "this rain", "the first snow", "the fog"], "de": ["die Hitzewelle", "der Sturm", "der Regen", "der erste Schnee"], "es": ["la ola de calor", "la tormenta", "la lluvia", "la niebla"]}),
-    "elections": (["elections", "vote"], {"en": ["the debate", "early voting", "the polling stations", "the turnout", "the ballot"], "de": ["die Debatte", "die Briefwahl", "die Wahlbeteiligung", "das Wahllokal"], "es": ["el debate", "el voto anticipado", "la participación", "las urnas"]}),
-    "ai": (["AI", "LLM"], {"en": ["the new model", "open weights", "the chatbot", "fine-tuning", "the benchmark"], "de": ["das neue Modell", "offene Gewichte", "der Chatbot", "das Feintuning"], "es": ["el nuevo modelo", "los pesos abiertos", "el chatbot", "el ajuste fino"]}),
-    "gaming": (["gaming", "indiedev"], {"en": ["the speedrun", "the patch notes", "the boss fight", "co-op mode", "the demo"], "de": ["der Speedrun", "das Update", "der Endgegner", "der Koop-Modus"], "es": ["el speedrun", "el parche", "el jefe final", "el modo cooperativo"]}),
-    "music": (["music", "nowplaying"], {"en": ["the new album", "the concert", "that guitar solo", "the festival lineup", "the remix"], "de": ["das neue Album", "das Konzert", "das Gitarrensolo", "das Festival"], "es": ["el nuevo disco", "el concierto", "ese solo de guitarra", "el festival"]}),
-    "cooking": (["cooking", "recipe"], {"en": ["sourdough", "the lentil soup", "homemade pasta", "the curry", "banana bread"], "de": ["Sauerteigbrot", "die Linsensuppe", "Spätzle", "der Apfelkuchen"], "es": ["la paella", "la tortilla", "el gazpacho", "las empanadas"]}),
-    "travel": (["travel", "wanderlust"], {"en": ["the night train", "the layover", "the hostel", "the coastal road", "my passport"], "de": ["der Nachtzug", "der Umstieg", "die Jugendherberge", "die Küstenstraße"], "es": ["el tren nocturno", "la escala", "el albergue", "la ruta de la costa"]}),
-    "transit": (["transit", "commute"], {"en": ["the bus line", "the metro", "the bike lane", "the delay on line 4", "the new tram"], "de": ["die Buslinie", "die U-Bahn", "der Radweg", "die Verspätung der S-Bahn"], "es": ["la línea de autobús", "el metro", "el carril bici", "el retraso del tren"]}),
-    "space": (["space", "astronomy"], {"en": ["the launch", "the meteor shower", "the lunar eclipse", "the rover", "the new telescope"], "de": ["der Raketenstart", "der Sternschnuppenregen", "die Mondfinsternis", "das Teleskop"], "es": ["el lanzamiento", "la lluvia de estrellas", "el eclipse lunar", "el telescopio"]}),
-    "fitness": (["fitness", "running"], {"en": ["my morning run", "leg day", "the half marathon", "the yoga class", "my step count"], "de": ["mein Morgenlauf", "der Halbmarathon", "der Yogakurs", "das Krafttraining"], "es": ["mi carrera matutina", "la media maratón", "la clase de yoga", "el entrenamiento"]}),
-    "movies": (["movies", "cinema"], {"en": ["the sequel", "the trailer", "the director's cut", "the soundtrack", "the ending"], "de": ["die Fortsetzung", "der Trailer", "der Soundtrack", "das Ende"], "es": ["la secuela", "el tráiler", "la banda sonora", "el final"]}),
-    "books": (["books", "amreading"], {"en": ["the novel", "the audiobook", "the book club pick", "chapter twelve", "the library sale"], "de": ["der Roman", "das Hörbuch", "der Buchclub", "die Bibliothek"], "es": ["la novela", "el audiolibro", "el club de lectura", "la biblioteca"]}),
-    "pets": (["pets", "dogsoftwitter"], {"en": ["my dog", "the rescue cat", "the new puppy", "the vet visit", "the dog park"], "de": ["mein Hund", "die Katze aus dem Tierheim", "der Welpe", "der Tierarzt"], "es": ["mi perro", "la gata adoptada", "el cachorro", "el veterinario"]}),
-    "gardening": (["gardening", "plants"], {"en": ["the tomatoes", "the balcony garden", "the compost", "my basil", "the seedlings"], "de": ["die Tomaten", "der Balkongarten", "der Kompost", "das Basilikum"], "es": ["los tomates", "el huerto del balcón", "el compost", "la albahaca"]}),
-    "crypto": (["crypto", "bitcoin"], {"en": ["the halving", "the exchange outage", "gas fees", "the airdrop", "the new token"], "de": ["das Halving", "die Börse", "die Gebühren", "der neue Token"], "es": ["el halving", "el exchange", "las comisiones", "el nuevo token"]}),
-    "stocks": (["stocks", "markets"], {"en": ["the earnings call", "the index fund", "rate cuts", "the IPO", "the sell-off"], "de": ["die Quartalszahlen", "der Indexfonds", "die Zinssenkung", "der Börsengang"], "es": ["los resultados trimestrales", "el fondo indexado", "la bajada de tipos", "la salida a bolsa"]}),
-    "climate": (["climate", "energy"], {"en": ["the heat pump", "solar panels", "the wildfire smoke", "the flood warning", "the wind farm"], "de": ["die Wärmepumpe", "die Solaranlage", "die Hochwasserwarnung", "der Windpark"], "es": ["la bomba de calor", "los paneles solares", "el aviso de inundación", "el parque eólico"]}),
-    "phones": (["tech", "smartphone"], {"en": ["the battery life", "the new phone", "the camera update", "the OS beta", "the foldable"], "de": ["die Akkulaufzeit", "das neue Handy", "das Kamera-Update", "die Beta"], "es": ["la batería", "el nuevo móvil", "la actualización de la cámara", "la beta"]}),
-    "programming": (["programming", "python"], {"en": ["the merge conflict", "the flaky test", "the refactor", "type hints", "the code review"], "de": ["der Merge-Konflikt", "der wackelige Test", "das Refactoring", "das Code-Review"], "es": ["el conflicto de merge", "el test inestable", "la refactorización", "la revisión de código"]}),
-    "art": (["art", "illustration"], {"en": ["the gallery opening", "my sketchbook", "the mural", "the watercolor", "the zine"], "de": ["die Vernissage", "mein Skizzenbuch", "das Wandbild", "das Aquarell"], "es": ["la inauguración", "mi cuaderno de bocetos", "el mural", "la acuarela"]}),
-    "fashion": (["fashion", "ootd"], {"en": ["the thrift haul", "the sneaker drop", "the rain jacket", "the vintage coat"], "de": ["der Second-Hand-Fund", "die Sneaker", "die Regenjacke", "der Vintage-Mantel"], "es": ["las zapatillas", "la chaqueta", "el abrigo vintage", "la tienda de segunda mano"]}),
-    "education": (["education", "teachers"], {"en": ["the exam", "the school trip", "online classes", "the thesis", "office hours"], "de": ["die Prüfung", "die Klassenfahrt", "die Abschlussarbeit", "die Sprechstunde"], "es": ["el examen", "la excursión", "la tesis", "las clases online"]}),
-    "health": (["health", "wellbeing"], {"en": ["the flu shot", "sleep", "the clinic wait", "screen time", "hydration"], "de": ["die Grippeimpfung", "der Schlaf", "die Wartezeit", "die Bildschirmzeit"], "es": ["la vacuna de la gripe", "el sueño", "la espera en el centro de salud", "el tiempo de pantalla"]}),
-    "housing": (["housing", "rent"], {"en": ["the rent increase", "the new flat", "the landlord", "the housing fair", "the move"], "de": ["die Mieterhöhung", "die neue Wohnung", "der Vermieter", "der Umzug"], "es": ["la subida del alquiler", "el piso nuevo", "el casero", "la mudanza"]}),
-    "local": (["local", "neighborhood"], {"en": ["the farmers market", "the street fair", "the new bakery", "the park cleanup", "the road works"], "de": ["der Wochenmarkt", "das Straßenfest", "die neue Bäckerei", "die Baustelle"], "es": ["el mercado", "la fiesta del barrio", "la panadería nueva", "las obras"]}),
-    "photography": (["photography", "filmphotography"], {"en": ["golden hour", "the new lens", "the film roll", "the long exposure"], "de": ["die goldene Stunde", "das neue Objektiv", "der Film", "die Langzeitbelichtung"], "es": ["la hora dorada", "el objetivo nuevo", "el carrete", "la larga exposición"]}),
-    "tennis": (["tennis", "grandslam"], {"en": ["the final set", "the tiebreak", "the serve", "the quarterfinal"], "de": ["der Finalsatz", "der Tiebreak", "der Aufschlag", "das Viertelfinale"], "es": ["el último set", "el tiebreak", "el saque", "los cuartos de final"]}),
-    "science": (["science", "research"], {"en": ["the preprint", "the lab results", "the peer review", "the dataset", "the grant"], "de": ["der Preprint", "die Laborergebnisse", "das Peer-Review", "der Datensatz"], "es": ["el preprint", "los resultados del laboratorio", "la revisión por pares", "el conjunto de datos"]}),
-    "privacy": (["privacy", "security"], {"en": ["the data breach", "two-factor login", "the password manager", "the tracking cookies"], "de": ["das Datenleck", "die Zwei-Faktor-Anmeldung", "der Passwortmanager", "die Tracking-Cookies"], "es": ["la filtración de datos", "la verificación en dos pasos", "el gestor de contraseñas", "las cookies"]}),
-    "food_delivery": (["fooddelivery", "takeout"], {"en": ["the late order", "the delivery fee", "the cold pizza", "the missing fries"], "de": ["die späte Lieferung", "die Liefergebühr", "die kalte Pizza", "die fehlenden Pommes"], "es": ["el pedido tardío", "la tarifa de envío", "la pizza fría", "las patatas que faltaban"]}),
-    "airlines": (["travel", "flights"], {"en": ["the delayed flight", "the lost luggage", "the upgrade", "the boarding queue"], "de": ["der verspätete Flug", "das verlorene Gepäck", "das Upgrade", "das Boarding"], "es": ["el vuelo retrasado", "la maleta perdida", "el upgrade", "el embarque"]}),
-    "banking": (["banking", "fintech"], {"en": ["the app update", "the double charge", "the card freeze", "the savings rate"], "de": ["das App-Update", "die doppelte Abbuchung", "die Kartensperre", "der Sparzins"], "es": ["la actualización de la app", "el cargo duplicado", "el bloqueo de la tarjeta", "el interés"]}),
-    "telecom": (["5G", "internet"], {"en": ["the outage", "the fiber install", "the roaming bill", "the signal downtown"], "de": ["die Störung", "der Glasfaseranschluss", "die Roaming-Rechnung", "das Netz in der Stadt"], "es": ["la caída de red", "la instalación de fibra", "la factura de roaming", "la cobertura"]}),
-    "festivals": (["festival", "weekend"], {"en": ["the lantern festival", "the fireworks", "the food stalls", "the parade"], "de": ["das Lichterfest", "das Feuerwerk", "die Essensstände", "der Umzug"], "es": ["la feria", "los fuegos artificiales", "los puestos de comida", "el desfile"]}),
+    "coffee": (
+        ["coffee", "espresso"],
+        {
+            "en": ["espresso", "cold brew", "oat latte", "pour-over", "flat white"],
+            "de": ["Espresso", "Filterkaffee", "Hafer-Latte", "Cappuccino"],
+            "es": ["café con leche", "espresso", "cortado", "café de olla"],
+        },
+    ),
+    "football": (
+        ["football", "matchday"],
+        {
+            "en": ["the derby", "the penalty", "the new striker", "extra time", "the away game"],
+            "de": ["das Derby", "der Elfmeter", "der neue Stürmer", "die Nachspielzeit"],
+            "es": ["el clásico", "el penalti", "el nuevo delantero", "la prórroga"],
+        },
+    ),
+    "weather": (
+        ["weather", "forecast"],
+        {
+            "en": ["the heatwave", "the storm", "this rain", "the first snow", "the fog"],
+            "de": ["die Hitzewelle", "der Sturm", "der Regen", "der erste Schnee"],
+            "es": ["la ola de calor", "la tormenta", "la lluvia", "la niebla"],
+        },
+    ),
+    "elections": (
+        ["elections", "vote"],
+        {
+            "en": ["the debate", "early voting", "the polling stations", "the turnout", "the ballot"],
+            "de": ["die Debatte", "die Briefwahl", "die Wahlbeteiligung", "das Wahllokal"],
+            "es": ["el debate", "el voto anticipado", "la participación", "las urnas"],
+        },
+    ),
+    "ai": (
+        ["AI", "LLM"],
+        {
+            "en": ["the new model", "open weights", "the chatbot", "fine-tuning", "the benchmark"],
+            "de": ["das neue Modell", "offene Gewichte", "der Chatbot", "das Feintuning"],
+            "es": ["el nuevo modelo", "los pesos abiertos", "el chatbot", "el ajuste fino"],
+        },
+    ),
+    "gaming": (
+        ["gaming", "indiedev"],
+        {
+            "en": ["the speedrun", "the patch notes", "the boss fight", "co-op mode", "the demo"],
+            "de": ["der Speedrun", "das Update", "der Endgegner", "der Koop-Modus"],
+            "es": ["el speedrun", "el parche", "el jefe final", "el modo cooperativo"],
+        },
+    ),
+    "music": (
+        ["music", "nowplaying"],
+        {
+            "en": ["the new album", "the concert", "that guitar solo", "the festival lineup", "the remix"],
+            "de": ["das neue Album", "das Konzert", "das Gitarrensolo", "das Festival"],
+            "es": ["el nuevo disco", "el concierto", "ese solo de guitarra", "el festival"],
+        },
+    ),
+    "cooking": (
+        ["cooking", "recipe"],
+        {
+            "en": ["sourdough", "the lentil soup", "homemade pasta", "the curry", "banana bread"],
+            "de": ["Sauerteigbrot", "die Linsensuppe", "Spätzle", "der Apfelkuchen"],
+            "es": ["la paella", "la tortilla", "el gazpacho", "las empanadas"],
+        },
+    ),
+    "travel": (
+        ["travel", "wanderlust"],
+        {
+            "en": ["the night train", "the layover", "the hostel", "the coastal road", "my passport"],
+            "de": ["der Nachtzug", "der Umstieg", "die Jugendherberge", "die Küstenstraße"],
+            "es": ["el tren nocturno", "la escala", "el albergue", "la ruta de la costa"],
+        },
+    ),
+    "transit": (
+        ["transit", "commute"],
+        {
+            "en": ["the bus line", "the metro", "the bike lane", "the delay on line 4", "the new tram"],
+            "de": ["die Buslinie", "die U-Bahn", "der Radweg", "die Verspätung der S-Bahn"],
+            "es": ["la línea de autobús", "el metro", "el carril bici", "el retraso del tren"],
+        },
+    ),
+    "space": (
+        ["space", "astronomy"],
+        {
+            "en": ["the launch", "the meteor shower", "the lunar eclipse", "the rover", "the new telescope"],
+            "de": ["der Raketenstart", "der Sternschnuppenregen", "die Mondfinsternis", "das Teleskop"],
+            "es": ["el lanzamiento", "la lluvia de estrellas", "el eclipse lunar", "el telescopio"],
+        },
+    ),
+    "fitness": (
+        ["fitness", "running"],
+        {
+            "en": ["my morning run", "leg day", "the half marathon", "the yoga class", "my step count"],
+            "de": ["mein Morgenlauf", "der Halbmarathon", "der Yogakurs", "das Krafttraining"],
+            "es": ["mi carrera matutina", "la media maratón", "la clase de yoga", "el entrenamiento"],
+        },
+    ),
+    "movies": (
+        ["movies", "cinema"],
+        {
+            "en": ["the sequel", "the trailer", "the director's cut", "the soundtrack", "the ending"],
+            "de": ["die Fortsetzung", "der Trailer", "der Soundtrack", "das Ende"],
+            "es": ["la secuela", "el tráiler", "la banda sonora", "el final"],
+        },
+    ),
+    "books": (
+        ["books", "amreading"],
+        {
+            "en": ["the novel", "the audiobook", "the book club pick", "chapter twelve", "the library sale"],
+            "de": ["der Roman", "das Hörbuch", "der Buchclub", "die Bibliothek"],
+            "es": ["la novela", "el audiolibro", "el club de lectura", "la biblioteca"],
+        },
+    ),
+    "pets": (
+        ["pets", "dogsoftwitter"],
+        {
+            "en": ["my dog", "the rescue cat", "the new puppy", "the vet visit", "the dog park"],
+            "de": ["mein Hund", "die Katze aus dem Tierheim", "der Welpe", "der Tierarzt"],
+            "es": ["mi perro", "la gata adoptada", "el cachorro", "el veterinario"],
+        },
+    ),
+    "gardening": (
+        ["gardening", "plants"],
+        {
+            "en": ["the tomatoes", "the balcony garden", "the compost", "my basil", "the seedlings"],
+            "de": ["die Tomaten", "der Balkongarten", "der Kompost", "das Basilikum"],
+            "es": ["los tomates", "el huerto del balcón", "el compost", "la albahaca"],
+        },
+    ),
+    "crypto": (
+        ["crypto", "bitcoin"],
+        {
+            "en": ["the halving", "the exchange outage", "gas fees", "the airdrop", "the new token"],
+            "de": ["das Halving", "die Börse", "die Gebühren", "der neue Token"],
+            "es": ["el halving", "el exchange", "las comisiones", "el nuevo token"],
+        },
+    ),
+    "stocks": (
+        ["stocks", "markets"],
+        {
+            "en": ["the earnings call", "the index fund", "rate cuts", "the IPO", "the sell-off"],
+            "de": ["die Quartalszahlen", "der Indexfonds", "die Zinssenkung", "der Börsengang"],
+            "es": [
+                "los resultados trimestrales",
+                "el fondo indexado",
+                "la bajada de tipos",
+                "la salida a bolsa",
+            ],
+        },
+    ),
+    "climate": (
+        ["climate", "energy"],
+        {
+            "en": [
+                "the heat pump",
+                "solar panels",
+                "the wildfire smoke",
+                "the flood warning",
+                "the wind farm",
+            ],
+            "de": ["die Wärmepumpe", "die Solaranlage", "die Hochwasserwarnung", "der Windpark"],
+            "es": ["la bomba de calor", "los paneles solares", "el aviso de inundación", "el parque eólico"],
+        },
+    ),
+    "phones": (
+        ["tech", "smartphone"],
+        {
+            "en": ["the battery life", "the new phone", "the camera update", "the OS beta", "the foldable"],
+            "de": ["die Akkulaufzeit", "das neue Handy", "das Kamera-Update", "die Beta"],
+            "es": ["la batería", "el nuevo móvil", "la actualización de la cámara", "la beta"],
+        },
+    ),
+    "programming": (
+        ["programming", "python"],
+        {
+            "en": ["the merge conflict", "the flaky test", "the refactor", "type hints", "the code review"],
+            "de": ["der Merge-Konflikt", "der wackelige Test", "das Refactoring", "das Code-Review"],
+            "es": [
+                "el conflicto de merge",
+                "el test inestable",
+                "la refactorización",
+                "la revisión de código",
+            ],
+        },
+    ),
+    "art": (
+        ["art", "illustration"],
+        {
+            "en": ["the gallery opening", "my sketchbook", "the mural", "the watercolor", "the zine"],
+            "de": ["die Vernissage", "mein Skizzenbuch", "das Wandbild", "das Aquarell"],
+            "es": ["la inauguración", "mi cuaderno de bocetos", "el mural", "la acuarela"],
+        },
+    ),
+    "fashion": (
+        ["fashion", "ootd"],
+        {
+            "en": ["the thrift haul", "the sneaker drop", "the rain jacket", "the vintage coat"],
+            "de": ["der Second-Hand-Fund", "die Sneaker", "die Regenjacke", "der Vintage-Mantel"],
+            "es": ["las zapatillas", "la chaqueta", "el abrigo vintage", "la tienda de segunda mano"],
+        },
+    ),
+    "education": (
+        ["education", "teachers"],
+        {
+            "en": ["the exam", "the school trip", "online classes", "the thesis", "office hours"],
+            "de": ["die Prüfung", "die Klassenfahrt", "die Abschlussarbeit", "die Sprechstunde"],
+            "es": ["el examen", "la excursión", "la tesis", "las clases online"],
+        },
+    ),
+    "health": (
+        ["health", "wellbeing"],
+        {
+            "en": ["the flu shot", "sleep", "the clinic wait", "screen time", "hydration"],
+            "de": ["die Grippeimpfung", "der Schlaf", "die Wartezeit", "die Bildschirmzeit"],
+            "es": [
+                "la vacuna de la gripe",
+                "el sueño",
+                "la espera en el centro de salud",
+                "el tiempo de pantalla",
+            ],
+        },
+    ),
+    "housing": (
+        ["housing", "rent"],
+        {
+            "en": ["the rent increase", "the new flat", "the landlord", "the housing fair", "the move"],
+            "de": ["die Mieterhöhung", "die neue Wohnung", "der Vermieter", "der Umzug"],
+            "es": ["la subida del alquiler", "el piso nuevo", "el casero", "la mudanza"],
+        },
+    ),
+    "local": (
+        ["local", "neighborhood"],
+        {
+            "en": [
+                "the farmers market",
+                "the street fair",
+                "the new bakery",
+                "the park cleanup",
+                "the road works",
+            ],
+            "de": ["der Wochenmarkt", "das Straßenfest", "die neue Bäckerei", "die Baustelle"],
+            "es": ["el mercado", "la fiesta del barrio", "la panadería nueva", "las obras"],
+        },
+    ),
+    "photography": (
+        ["photography", "filmphotography"],
+        {
+            "en": ["golden hour", "the new lens", "the film roll", "the long exposure"],
+            "de": ["die goldene Stunde", "das neue Objektiv", "der Film", "die Langzeitbelichtung"],
+            "es": ["la hora dorada", "el objetivo nuevo", "el carrete", "la larga exposición"],
+        },
+    ),
+    "tennis": (
+        ["tennis", "grandslam"],
+        {
+            "en": ["the final set", "the tiebreak", "the serve", "the quarterfinal"],
+            "de": ["der Finalsatz", "der Tiebreak", "der Aufschlag", "das Viertelfinale"],
+            "es": ["el último set", "el tiebreak", "el saque", "los cuartos de final"],
+        },
+    ),
+    "science": (
+        ["science", "research"],
+        {
+            "en": ["the preprint", "the lab results", "the peer review", "the dataset", "the grant"],
+            "de": ["der Preprint", "die Laborergebnisse", "das Peer-Review", "der Datensatz"],
+            "es": [
+                "el preprint",
+                "los resultados del laboratorio",
+                "la revisión por pares",
+                "el conjunto de datos",
+            ],
+        },
+    ),
+    "privacy": (
+        ["privacy", "security"],
+        {
+            "en": ["the data breach", "two-factor login", "the password manager", "the tracking cookies"],
+            "de": [
+                "das Datenleck",
+                "die Zwei-Faktor-Anmeldung",
+                "der Passwortmanager",
+                "die Tracking-Cookies",
+            ],
+            "es": [
+                "la filtración de datos",
+                "la verificación en dos pasos",
+                "el gestor de contraseñas",
+                "las cookies",
+            ],
+        },
+    ),
+    "food_delivery": (
+        ["fooddelivery", "takeout"],
+        {
+            "en": ["the late order", "the delivery fee", "the cold pizza", "the missing fries"],
+            "de": ["die späte Lieferung", "die Liefergebühr", "die kalte Pizza", "die fehlenden Pommes"],
+            "es": ["el pedido tardío", "la tarifa de envío", "la pizza fría", "las patatas que faltaban"],
+        },
+    ),
+    "airlines": (
+        ["travel", "flights"],
+        {
+            "en": ["the delayed flight", "the lost luggage", "the upgrade", "the boarding queue"],
+            "de": ["der verspätete Flug", "das verlorene Gepäck", "das Upgrade", "das Boarding"],
+            "es": ["el vuelo retrasado", "la maleta perdida", "el upgrade", "el embarque"],
+        },
+    ),
+    "banking": (
+        ["banking", "fintech"],
+        {
+            "en": ["the app update", "the double charge", "the card freeze", "the savings rate"],
+            "de": ["das App-Update", "die doppelte Abbuchung", "die Kartensperre", "der Sparzins"],
+            "es": [
+                "la actualización de la app",
+                "el cargo duplicado",
+                "el bloqueo de la tarjeta",
+                "el interés",
+            ],
+        },
+    ),
+    "telecom": (
+        ["5G", "internet"],
+        {
+            "en": ["the outage", "the fiber install", "the roaming bill", "the signal downtown"],
+            "de": ["die Störung", "der Glasfaseranschluss", "die Roaming-Rechnung", "das Netz in der Stadt"],
+            "es": ["la caída de red", "la instalación de fibra", "la factura de roaming", "la cobertura"],
+        },
+    ),
+    "festivals": (
+        ["festival", "weekend"],
+        {
+            "en": ["the lantern festival", "the fireworks", "the food stalls", "the parade"],
+            "de": ["das Lichterfest", "das Feuerwerk", "die Essensstände", "der Umzug"],
+            "es": ["la feria", "los fuegos artificiales", "los puestos de comida", "el desfile"],
+        },
+    ),
 }
 
-CITIES = ["Lisbon", "Berlin", "Madrid", "Austin", "Toronto", "Lagos", "Seoul", "Mexico City", "Leeds", "Munich", "Valencia", "Denver", "Hamburg", "Seville", "Portland", "Nairobi"]
+CITIES = [
+    "Lisbon",
+    "Berlin",
+    "Madrid",
+    "Austin",
+    "Toronto",
+    "Lagos",
+    "Seoul",
+    "Mexico City",
+    "Leeds",
+    "Munich",
+    "Valencia",
+    "Denver",
+    "Hamburg",
+    "Seville",
+    "Portland",
+    "Nairobi",
+]
 TIMES = {
-    "en": ["this morning", "tonight", "today", "yesterday", "this weekend", "right now", "last night", "all week"],
+    "en": [
+        "this morning",
+        "tonight",
+        "today",
+        "yesterday",
+        "this weekend",
+        "right now",
+        "last night",
+        "all week",
+    ],
     "de": ["heute Morgen", "heute Abend", "heute", "gestern", "am Wochenende", "gerade", "die ganze Woche"],
     "es": ["esta mañana", "esta noche", "hoy", "ayer", "este finde", "ahora mismo", "toda la semana"],
 }
 ADJ = {
-    "en": {"+": ["amazing", "so good", "underrated", "better than expected", "honestly great", "a delight", "wild in a good way"], "-": ["a mess", "disappointing", "overhyped", "way too slow", "frustrating", "worse than last year"], "0": ["different", "interesting", "not what I expected", "complicated", "surprisingly quiet"]},
-    "de": {"+": ["großartig", "richtig gut", "unterschätzt", "besser als erwartet", "ein Traum"], "-": ["ein Chaos", "enttäuschend", "überbewertet", "viel zu langsam", "nervig"], "0": ["anders", "interessant", "kompliziert", "überraschend ruhig"]},
-    "es": {"+": ["increíble", "buenísimo", "infravalorado", "mejor de lo esperado", "una maravilla"], "-": ["un desastre", "decepcionante", "sobrevalorado", "demasiado lento", "frustrante"], "0": ["diferente", "interesante", "complicado", "sorprendentemente tranquilo"]},
+    "en": {
+        "+": [
+            "amazing",
+            "so good",
+            "underrated",
+            "better than expected",
+            "honestly great",
+            "a delight",
+            "wild in a good way",
+        ],
+        "-": ["a mess", "disappointing", "overhyped", "way too slow", "frustrating", "worse than last year"],
+        "0": ["different", "interesting", "not what I expected", "complicated", "surprisingly quiet"],
+    },
+    "de": {
+        "+": ["großartig", "richtig gut", "unterschätzt", "besser als erwartet", "ein Traum"],
+        "-": ["ein Chaos", "enttäuschend", "überbewertet", "viel zu langsam", "nervig"],
+        "0": ["anders", "interessant", "kompliziert", "überraschend ruhig"],
+    },
+    "es": {
+        "+": ["increíble", "buenísimo", "infravalorado", "mejor de lo esperado", "una maravilla"],
+        "-": ["un desastre", "decepcionante", "sobrevalorado", "demasiado lento", "frustrante"],
+        "0": ["diferente", "interesante", "complicado", "sorprendentemente tranquilo"],
+    },
 }
 # Claims: {n}=noun, {a}=adjective, {t}=time, {c}=city, {k}=number.
 CLAIMS = {
-    "en": ["{n} was {a} {t}", "honestly {n} is {a}", "{n} in {c} is {a}", "can we talk about {n}? {a}", "{t}: {n}, and it was {a}",
-           "not gonna lie, {n} was {a}", "{k} people asked me about {n} {t}", "tried {n} {t} and it was {a}", "{n} again. {a}",
-           "everyone in {c} is talking about {n}", "hot take: {n} is {a}", "day {k} of thinking about {n}", "{n} {t} felt {a}"],
-    "de": ["{n} war {t} {a}", "ehrlich gesagt ist {n} {a}", "{n} in {c} ist {a}", "können wir über {n} reden? {a}",
-           "{t}: {n}, und es war {a}", "{k} Leute haben mich {t} nach {n} gefragt", "ganz {c} redet über {n}", "{n} schon wieder. {a}"],
-    "es": ["{n} estuvo {a} {t}", "la verdad, {n} es {a}", "{n} en {c} es {a}", "¿podemos hablar de {n}? {a}",
-           "{t}: {n}, y fue {a}", "{k} personas me preguntaron por {n} {t}", "todo {c} habla de {n}", "{n} otra vez. {a}"],
+    "en": [
+        "{n} was {a} {t}",
+        "honestly {n} is {a}",
+        "{n} in {c} is {a}",
+        "can we talk about {n}? {a}",
+        "{t}: {n}, and it was {a}",
+        "not gonna lie, {n} was {a}",
+        "{k} people asked me about {n} {t}",
+        "tried {n} {t} and it was {a}",
+        "{n} again. {a}",
+        "everyone in {c} is talking about {n}",
+        "hot take: {n} is {a}",
+        "day {k} of thinking about {n}",
+        "{n} {t} felt {a}",
+    ],
+    "de": [
+        "{n} war {t} {a}",
+        "ehrlich gesagt ist {n} {a}",
+        "{n} in {c} ist {a}",
+        "können wir über {n} reden? {a}",
+        "{t}: {n}, und es war {a}",
+        "{k} Leute haben mich {t} nach {n} gefragt",
+        "ganz {c} redet über {n}",
+        "{n} schon wieder. {a}",
+    ],
+    "es": [
+        "{n} estuvo {a} {t}",
+        "la verdad, {n} es {a}",
+        "{n} en {c} es {a}",
+        "¿podemos hablar de {n}? {a}",
+        "{t}: {n}, y fue {a}",
+        "{k} personas me preguntaron por {n} {t}",
+        "todo {c} habla de {n}",
+        "{n} otra vez. {a}",
+    ],
 }
 OPENERS = {
-    "en": ["", "", "", "ok so ", "update: ", "PSA: ", "quick thought: ", "friends, ", "lol ", "thread incoming. "],
+    "en": [
+        "",
+        "",
+        "",
+        "ok so ",
+        "update: ",
+        "PSA: ",
+        "quick thought: ",
+        "friends, ",
+        "lol ",
+        "thread incoming. ",
+    ],
     "de": ["", "", "", "also ", "Update: ", "kurze Frage: ", "Leute, ", "hmm, "],
     "es": ["", "", "", "bueno, ", "atención: ", "pregunta rápida: ", "gente, ", "jaja "],
 }
 DETAILS = {
-    "en": ["", "", " Would do it again.", " Not sure how I feel.", " Who else saw this?", " Thoughts?", " 10/10.", " Never again.",
-           " Still processing.", " My whole feed agrees.", " Anyone have tips?", " More later."],
-    "de": ["", "", " Würde ich wieder machen.", " Was meint ihr?", " Wer hat das auch gesehen?", " Nie wieder.", " Mehr später."],
+    "en": [
+        "",
+        "",
+        " Would do it again.",
+        " Not sure how I feel.",
+        " Who else saw this?",
+        " Thoughts?",
+        " 10/10.",
+        " Never again.",
+        " Still processing.",
+        " My whole feed agrees.",
+        " Anyone have tips?",
+        " More later.",
+    ],
+    "de": [
+        "",
+        "",
+        " Würde ich wieder machen.",
+        " Was meint ihr?",
+        " Wer hat das auch gesehen?",
+        " Nie wieder.",
+        " Mehr später.",
+    ],
     "es": ["", "", " Lo repetiría.", " ¿Qué opináis?", " ¿Alguien más lo vio?", " Nunca más.", " Más luego."],
 }
 REPLIES = {
-    "en": ["agreed, {a}", "wait, really? I thought {n} was {a}", "same here in {c}", "this is so true", "strong disagree, {n} is {a}",
-           "source?", "{k} percent agree", "ha, {n} strikes again", "thanks for sharing", "saw the same {t}"],
-    "de": ["stimmt, {a}", "echt jetzt? Ich fand {n} {a}", "hier in {c} genauso", "so wahr", "sehe ich anders, {n} ist {a}", "Quelle?"],
-    "es": ["totalmente, {a}", "¿en serio? a mí {n} me pareció {a}", "aquí en {c} igual", "muy cierto", "no estoy de acuerdo, {n} es {a}", "¿fuente?"],
+    "en": [
+        "agreed, {a}",
+        "wait, really? I thought {n} was {a}",
+        "same here in {c}",
+        "this is so true",
+        "strong disagree, {n} is {a}",
+        "source?",
+        "{k} percent agree",
+        "ha, {n} strikes again",
+        "thanks for sharing",
+        "saw the same {t}",
+    ],
+    "de": [
+        "stimmt, {a}",
+        "echt jetzt? Ich fand {n} {a}",
+        "hier in {c} genauso",
+        "so wahr",
+        "sehe ich anders, {n} ist {a}",
+        "Quelle?",
+    ],
+    "es": [
+        "totalmente, {a}",
+        "¿en serio? a mí {n} me pareció {a}",
+        "aquí en {c} igual",
+        "muy cierto",
+        "no estoy de acuerdo, {n} es {a}",
+        "¿fuente?",
+    ],
 }
-EMOJI = ["😂", "🔥", "❤️", "🙌", "😭", "👀", "✨", "🤔", "😅", "👍", "🎉", "☕", "⚽", "🌧️", "🚀", "🌱", "🐶", "📚", "🎶", "💸"]
-FIRST = ["alex", "maria", "jonas", "lucia", "sam", "fatima", "kenji", "ana", "lea", "diego", "priya", "tom", "carmen", "felix", "noor", "ivan", "zoe", "mateo", "hanna", "omar", "julia", "pablo", "mia", "ben"]
-LAST = ["garcia", "mueller", "smith", "lopez", "schmidt", "okafor", "kim", "rossi", "weber", "silva", "nguyen", "fischer", "diaz", "brown"]
+EMOJI = [
+    "😂",
+    "🔥",
+    "❤️",
+    "🙌",
+    "😭",
+    "👀",
+    "✨",
+    "🤔",
+    "😅",
+    "👍",
+    "🎉",
+    "☕",
+    "⚽",
+    "🌧️",
+    "🚀",
+    "🌱",
+    "🐶",
+    "📚",
+    "🎶",
+    "💸",
+]
+FIRST = [
+    "alex",
+    "maria",
+    "jonas",
+    "lucia",
+    "sam",
+    "fatima",
+    "kenji",
+    "ana",
+    "lea",
+    "diego",
+    "priya",
+    "tom",
+    "carmen",
+    "felix",
+    "noor",
+    "ivan",
+    "zoe",
+    "mateo",
+    "hanna",
+    "omar",
+    "julia",
+    "pablo",
+    "mia",
+    "ben",
+]
+LAST = [
+    "garcia",
+    "mueller",
+    "smith",
+    "lopez",
+    "schmidt",
+    "okafor",
+    "kim",
+    "rossi",
+    "weber",
+    "silva",
+    "nguyen",
+    "fischer",
+    "diaz",
+    "brown",
+]
 BUSINESSES = [
-    ("NovaBank", "banking"), ("SkyHopAir", "airlines"), ("QuickBite", "food_delivery"), ("FiberNet", "telecom"),
-    ("PixelPhone", "phones"), ("GreenGrid", "climate"), ("ReadMore", "books"), ("PawPal", "pets"),
-    ("UrbanRide", "transit"), ("BeanThere", "coffee"), ("StreamBox", "movies"), ("CoinDock", "crypto"),
+    ("NovaBank", "banking"),
+    ("SkyHopAir", "airlines"),
+    ("QuickBite", "food_delivery"),
+    ("FiberNet", "telecom"),
+    ("PixelPhone", "phones"),
+    ("GreenGrid", "climate"),
+    ("ReadMore", "books"),
+    ("PawPal", "pets"),
+    ("UrbanRide", "transit"),
+    ("BeanThere", "coffee"),
+    ("StreamBox", "movies"),
+    ("CoinDock", "crypto"),
 ]
 SPAM = [
     "WIN a FREE {p}!!! click {u} now #giveaway #free #win #promo",
@@ -117,17 +615,36 @@ SPAM = [
 ]
 PRIZES = ["iPhone", "gift card", "crypto airdrop", "cruise", "laptop", "sneakers", "VIP ticket"]
 CS_ISSUES = {
-    "banking": ["my card was charged twice for {r}", "the app logs me out every time I open it", "my transfer {r} has been pending for {k} days"],
-    "airlines": ["my flight {r} was cancelled and I have no rebooking", "my bag did not arrive on flight {r}", "I was charged for a seat on booking {r}"],
-    "food_delivery": ["order {r} arrived cold", "order {r} is missing the fries", "my order {r} never arrived"],
-    "telecom": ["the internet has been down at my place for {k} hours", "my bill {r} has roaming charges I did not make", "the fiber install {r} was missed"],
+    "banking": [
+        "my card was charged twice for {r}",
+        "the app logs me out every time I open it",
+        "my transfer {r} has been pending for {k} days",
+    ],
+    "airlines": [
+        "my flight {r} was cancelled and I have no rebooking",
+        "my bag did not arrive on flight {r}",
+        "I was charged for a seat on booking {r}",
+    ],
+    "food_delivery": [
+        "order {r} arrived cold",
+        "order {r} is missing the fries",
+        "my order {r} never arrived",
+    ],
+    "telecom": [
+        "the internet has been down at my place for {k} hours",
+        "my bill {r} has roaming charges I did not make",
+        "the fiber install {r} was missed",
+    ],
     "phones": ["my phone {r} will not charge after the update", "the screen on order {r} arrived cracked"],
     "climate": ["the solar install {r} is delayed", "my meter reading {r} looks wrong"],
     "books": ["ebook order {r} is not in my library", "my membership {r} renewed twice"],
     "pets": ["the food subscription {r} shipped the wrong flavor", "my vet booking {r} disappeared"],
     "transit": ["my monthly pass {r} does not scan", "I was charged twice at the gate, card {r}"],
     "coffee": ["my loyalty points from order {r} are missing", "the mobile order {r} was never made"],
-    "movies": ["my subscription {r} was charged after I cancelled", "the stream keeps buffering on account {r}"],
+    "movies": [
+        "my subscription {r} was charged after I cancelled",
+        "the stream keeps buffering on account {r}",
+    ],
     "crypto": ["my withdrawal {r} is stuck", "I cannot finish verification on account {r}"],
 }
 CS_ANSWERS = [
@@ -149,7 +666,15 @@ class User:
     sector: str | None = None
 
     def as_dict(self) -> dict:
-        return {"handle": self.handle, "name": self.name, "lang": self.lang, "topics": self.topics, "is_business": self.is_business, "is_bot": self.is_bot, "sector": self.sector}
+        return {
+            "handle": self.handle,
+            "name": self.name,
+            "lang": self.lang,
+            "topics": self.topics,
+            "is_business": self.is_business,
+            "is_bot": self.is_bot,
+            "sector": self.sector,
+        }
 
 
 @dataclass
@@ -204,14 +729,18 @@ def _make_users(g: _Gen, n_users: int) -> list[User]:
     while len(users) < n_users:
         first, last = g.r.choice(FIRST), g.r.choice(LAST)
         style = g.r.randint(0, 3)
-        handle = [f"{first}_{last}", f"{first}{g.r.randint(1, 99)}", f"{first[0]}{last}", f"the{first}"][style]
+        handle = [f"{first}_{last}", f"{first}{g.r.randint(1, 99)}", f"{first[0]}{last}", f"the{first}"][
+            style
+        ]
         if handle in seen:
             continue
         seen.add(handle)
         lang = g.r.choices(LANGS, LANG_WEIGHTS)[0]
         is_bot = g.r.random() < 0.04
         handle = handle + "_deals" if is_bot else handle
-        users.append(User(handle, f"{first.title()} {last.title()}", lang, g.r.sample(topics, 3), is_bot=is_bot))
+        users.append(
+            User(handle, f"{first.title()} {last.title()}", lang, g.r.sample(topics, 3), is_bot=is_bot)
+        )
     return users
 
 
@@ -232,8 +761,13 @@ def _post_text(g: _Gen, user: User, topic: str) -> str:
 def _perturb(g: _Gen, text: str) -> str:
     """A near-duplicate: the same post with small surface edits (what copy-paste accounts do)."""
     r = g.r
-    edits = [lambda t: t + r.choice(["!", "!!", " 🔥", " 👀", " +1"]), lambda t: t.replace(".", "!", 1), lambda t: t.lower(),
-             lambda t: "via @" + r.choice(FIRST) + ": " + t, lambda t: t.replace(" ", "  ", 1)]
+    edits = [
+        lambda t: t + r.choice(["!", "!!", " 🔥", " 👀", " +1"]),
+        lambda t: t.replace(".", "!", 1),
+        lambda t: t.lower(),
+        lambda t: "via @" + r.choice(FIRST) + ": " + t,
+        lambda t: t.replace(" ", "  ", 1),
+    ]
     for edit in r.sample(edits, 2):
         text = edit(text)
     return text
@@ -251,13 +785,26 @@ def build_network(n_posts: int = 2000, seed: int = 0) -> Network:
     posts: list[dict] = []
     by_id: dict[str, dict] = {}
 
-    def add(author: User, text: str, topic: str | None, kind: str, reply_to: dict | None = None, lang: str | None = None, **extra) -> dict:
+    def add(
+        author: User,
+        text: str,
+        topic: str | None,
+        kind: str,
+        reply_to: dict | None = None,
+        lang: str | None = None,
+        **extra,
+    ) -> dict:
         pid = g.new_id()
         post = {
-            "id": pid, "author": author.handle, "created_at": g.tick(), "text": text, "lang": lang or author.lang,
+            "id": pid,
+            "author": author.handle,
+            "created_at": g.tick(),
+            "text": text,
+            "lang": lang or author.lang,
             "reply_to": reply_to["id"] if reply_to else None,
             "conversation_id": reply_to["conversation_id"] if reply_to else pid,
-            "topic": topic, "kind": kind,
+            "topic": topic,
+            "kind": kind,
         }
         post.update(extra)
         posts.append(post)
@@ -292,13 +839,27 @@ def build_network(n_posts: int = 2000, seed: int = 0) -> Network:
             if orig["kind"] in ("repost", "spam"):
                 continue
             u = g.r.choice(people)
-            add(u, f"RT @{orig['author']}: {orig['text']}", orig["topic"], "repost", lang=orig["lang"], repost_of=orig["id"])
+            add(
+                u,
+                f"RT @{orig['author']}: {orig['text']}",
+                orig["topic"],
+                "repost",
+                lang=orig["lang"],
+                repost_of=orig["id"],
+            )
         elif x < 0.91:  # a planted near-duplicate of an earlier post
             orig = g.r.choice(posts[-300:])
             if orig["kind"] not in ("post", "thread"):
                 continue
             u = g.r.choice(people)
-            add(u, _perturb(g, orig["text"]), orig["topic"], "near_duplicate", lang=orig["lang"], near_duplicate_of=orig["id"])
+            add(
+                u,
+                _perturb(g, orig["text"]),
+                orig["topic"],
+                "near_duplicate",
+                lang=orig["lang"],
+                near_duplicate_of=orig["id"],
+            )
         elif x < 0.95:  # spam from bot accounts
             u = g.r.choice(bots)
             text = g.r.choice(SPAM).format(p=g.r.choice(PRIZES), u=g.url(), u2=g.url())
@@ -306,8 +867,14 @@ def build_network(n_posts: int = 2000, seed: int = 0) -> Network:
         else:  # a business announcement
             b = g.r.choice(businesses)
             noun = g.r.choice(TOPICS[b.sector][1]["en"])
-            text = g.r.choice(["Update on {n}: our team is on it, details at {u}", "New this week: {n}, now in {c}. {u}",
-                               "We hear you about {n}. DM us and we will sort it out.", "Thanks {c}! {n} is back to normal."])
+            text = g.r.choice(
+                [
+                    "Update on {n}: our team is on it, details at {u}",
+                    "New this week: {n}, now in {c}. {u}",
+                    "We hear you about {n}. DM us and we will sort it out.",
+                    "Thanks {c}! {n} is back to normal.",
+                ]
+            )
             add(b, text.format(n=noun, u=g.url(), c=g.r.choice(CITIES)), b.sector, "business")
     posts = posts[:n_posts]
     by_id = {p["id"]: p for p in posts}
@@ -325,13 +892,41 @@ def _make_dms(g: _Gen, people: list[User], businesses: list[User], n: int) -> li
         name = cust.name.split()[0]
         conv = g.new_id()
         msgs = [
-            (cust, biz, f"Hi @{biz.handle}, " + g.r.choice(issues).format(r=ref, k=g.r.randint(2, 9)) + g.r.choice([".", "!", ". Please help.", ". This is the second time."])),
+            (
+                cust,
+                biz,
+                f"Hi @{biz.handle}, "
+                + g.r.choice(issues).format(r=ref, k=g.r.randint(2, 9))
+                + g.r.choice([".", "!", ". Please help.", ". This is the second time."]),
+            ),
             (biz, cust, g.r.choice(CS_ANSWERS).format(name=name, r=ref)),
         ]
         if g.r.random() < 0.5:
-            msgs.append((cust, biz, g.r.choice(["Thanks, that works.", "Done, sent you the email.", "Still waiting...", "ok thank you"])))
+            msgs.append(
+                (
+                    cust,
+                    biz,
+                    g.r.choice(
+                        [
+                            "Thanks, that works.",
+                            "Done, sent you the email.",
+                            "Still waiting...",
+                            "ok thank you",
+                        ]
+                    ),
+                )
+            )
         for sender, recipient, text in msgs:
-            dms.append({"id": g.new_id(), "conversation_id": conv, "sender": sender.handle, "recipient": recipient.handle, "created_at": g.tick(), "text": text})
+            dms.append(
+                {
+                    "id": g.new_id(),
+                    "conversation_id": conv,
+                    "sender": sender.handle,
+                    "recipient": recipient.handle,
+                    "created_at": g.tick(),
+                    "text": text,
+                }
+            )
     return dms
 
 
@@ -354,24 +949,51 @@ def _make_conversations(g: _Gen, posts: list[dict], dms: list[dict], n: int) -> 
         if kind == 0 and topics:
             topic = g.r.choice(topics)
             chosen = g.r.sample(by_topic[topic], min(len(by_topic[topic]), g.r.randint(1, 3)))
-            q = g.r.choice(["What are people saying about {t}?", "Any posts about {t} today?", "What is the mood on #{h}?", "Summarize the {t} posts for me."])
-            answer = f"Here is what people posted about {topic.replace('_', ' ')}:\n" + "\n".join(f"- @{p['author']}: \"{p['text']}\"" for p in chosen)
-            msgs = [{"role": "user", "content": q.format(t=topic.replace("_", " "), h=TOPICS[topic][0][0])}, {"role": "assistant", "content": answer}]
+            q = g.r.choice(
+                [
+                    "What are people saying about {t}?",
+                    "Any posts about {t} today?",
+                    "What is the mood on #{h}?",
+                    "Summarize the {t} posts for me.",
+                ]
+            )
+            answer = f"Here is what people posted about {topic.replace('_', ' ')}:\n" + "\n".join(
+                f'- @{p["author"]}: "{p["text"]}"' for p in chosen
+            )
+            msgs = [
+                {"role": "user", "content": q.format(t=topic.replace("_", " "), h=TOPICS[topic][0][0])},
+                {"role": "assistant", "content": answer},
+            ]
         elif kind == 1:
             p = g.r.choice(originals)
-            msgs = [{"role": "user", "content": f"Who wrote this post, and what language is it in?\n\"{p['text']}\""},
-                    {"role": "assistant", "content": f"It was posted by @{p['author']} on {p['created_at'][:10]}, in {({'en': 'English', 'de': 'German', 'es': 'Spanish'})[p['lang']]}."}]
+            msgs = [
+                {
+                    "role": "user",
+                    "content": f'Who wrote this post, and what language is it in?\n"{p["text"]}"',
+                },
+                {
+                    "role": "assistant",
+                    "content": f"It was posted by @{p['author']} on {p['created_at'][:10]}, in {({'en': 'English', 'de': 'German', 'es': 'Spanish'})[p['lang']]}.",
+                },
+            ]
         elif kind == 2:
             p = g.r.choice(originals)
             reply = g.fill(g.r.choice(REPLIES["en"]), "en", p["topic"] or "local", "+")
-            msgs = [{"role": "user", "content": f"Suggest a friendly reply to this post: \"{p['text']}\""},
-                    {"role": "assistant", "content": f"@{p['author']} {reply}"}]
+            msgs = [
+                {"role": "user", "content": f'Suggest a friendly reply to this post: "{p["text"]}"'},
+                {"role": "assistant", "content": f"@{p['author']} {reply}"},
+            ]
         else:
             t = g.r.choice(threads) if threads else None
             if not t or len(t) < 2:
                 continue
-            msgs = [{"role": "user", "content": f"A customer wrote to @{t[0]['recipient']}: \"{t[0]['text']}\" Draft the support reply."},
-                    {"role": "assistant", "content": t[1]["text"]}]
+            msgs = [
+                {
+                    "role": "user",
+                    "content": f'A customer wrote to @{t[0]["recipient"]}: "{t[0]["text"]}" Draft the support reply.',
+                },
+                {"role": "assistant", "content": t[1]["text"]},
+            ]
         convs.append({"messages": [{"role": "system", "content": system}, *msgs]})
     return convs
 

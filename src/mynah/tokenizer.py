@@ -81,7 +81,9 @@ class Tokenizer:
         pieces = [self.tok.id_to_token(i) for i in range(self.vocab_size)]
         return [0 if p in specials else len(p) for p in pieces]
 
-    def encode_chat(self, messages: list[dict], add_generation_prompt: bool = False) -> tuple[list[int], list[int]]:
+    def encode_chat(
+        self, messages: list[dict], add_generation_prompt: bool = False
+    ) -> tuple[list[int], list[int]]:
         """Render a conversation to ids, and a mask that is 1 on tokens the assistant wrote.
 
         The mask covers the assistant's content and its closing <|im_end|> (so the model
@@ -114,7 +116,14 @@ class Tokenizer:
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write(out / "tokenizer.json", self.tok.to_str())
         added = {
-            str(self.tok.token_to_id(t)): {"content": t, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False, "special": True}
+            str(self.tok.token_to_id(t)): {
+                "content": t,
+                "lstrip": False,
+                "normalized": False,
+                "rstrip": False,
+                "single_word": False,
+                "special": True,
+            }
             for t in SPECIAL_TOKENS
         }
         config = {
@@ -132,7 +141,12 @@ class Tokenizer:
             "chat_template": CHAT_TEMPLATE,
         }
         _atomic_write(out / "tokenizer_config.json", json.dumps(config, indent=2, ensure_ascii=False))
-        smap = {"bos_token": EOT, "eos_token": EOT, "pad_token": PAD, "additional_special_tokens": [IM_START, IM_END]}
+        smap = {
+            "bos_token": EOT,
+            "eos_token": EOT,
+            "pad_token": PAD,
+            "additional_special_tokens": [IM_START, IM_END],
+        }
         _atomic_write(out / "special_tokens_map.json", json.dumps(smap, indent=2))
 
     @classmethod

@@ -103,7 +103,12 @@ class TokenStream:
         return np.concatenate(out).astype(np.int64)
 
 
-def write_corpus(out: str | os.PathLike, tokenizer: Tokenizer, splits: dict[str, Iterable[list[int]]], shard_tokens: int = 1 << 24) -> Path:
+def write_corpus(
+    out: str | os.PathLike,
+    tokenizer: Tokenizer,
+    splits: dict[str, Iterable[list[int]]],
+    shard_tokens: int = 1 << 24,
+) -> Path:
     """Write tokenizer + token shards; each shard and the index land by rename."""
     out = Path(out)
     tdir = out / "tokens"
@@ -137,7 +142,9 @@ def write_corpus(out: str | os.PathLike, tokenizer: Tokenizer, splits: dict[str,
     return out
 
 
-def corpus_from_posts(posts_path: str | os.PathLike, out: str | os.PathLike, vocab_size: int, val_frac: float = 0.05) -> Path:
+def corpus_from_posts(
+    posts_path: str | os.PathLike, out: str | os.PathLike, vocab_size: int, val_frac: float = 0.05
+) -> Path:
     """posts.jsonl -> corpus folder: tokenizer trained on the training split only."""
     posts = load_posts(posts_path)
     train, val = [], []
@@ -157,7 +164,9 @@ def open_corpus(path: str | os.PathLike) -> tuple[Tokenizer, dict[str, TokenStre
     path = Path(path)
     index_file = path / "tokens" / "index.json"
     if not index_file.exists():
-        raise DataError(f"{path}: not a corpus folder (no tokens/index.json); pass a posts .jsonl or the output of `mynah corpus build`")
+        raise DataError(
+            f"{path}: not a corpus folder (no tokens/index.json); pass a posts .jsonl or the output of `mynah corpus build`"
+        )
     index = json.loads(index_file.read_text())
     tok = Tokenizer.load(path)
     splits: dict[str, list[np.ndarray]] = {}
@@ -165,7 +174,9 @@ def open_corpus(path: str | os.PathLike) -> tuple[Tokenizer, dict[str, TokenStre
         f = path / "tokens" / s["file"]
         if not f.exists():
             raise DataError(f"{f}: shard listed in {index_file} is missing")
-        arr = np.memmap(f, dtype=index["dtype"], mode="r") if s["tokens"] else np.zeros(0, dtype=index["dtype"])
+        arr = (
+            np.memmap(f, dtype=index["dtype"], mode="r") if s["tokens"] else np.zeros(0, dtype=index["dtype"])
+        )
         splits.setdefault(s["split"], []).append(arr)
     streams = {k: TokenStream(v) for k, v in splits.items()}
     if len(streams.get("train", [])) < 2:
@@ -190,14 +201,18 @@ class PretrainBatches:
             self._perm_epoch = epoch
         return self.stream.window(int(self._perm[i]) * self.seq_len, self.seq_len + 1)
 
-    def micro_batch(self, step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def micro_batch(
+        self, step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         base = step * micro_bs * accum * world + micro * world * micro_bs + rank * micro_bs
         rows = np.stack([self._window(base + b) for b in range(micro_bs)])
         t = torch.from_numpy(rows)
         return t[:, :-1], t[:, 1:]
 
 
-def val_batches(stream: TokenStream, seq_len: int, max_tokens: int, batch: int = 16) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def val_batches(
+    stream: TokenStream, seq_len: int, max_tokens: int, batch: int = 16
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The first `max_tokens` of the validation stream, as fixed windows (the same every eval)."""
     n = max(1, min((len(stream) - 1) // seq_len, max_tokens // seq_len))
     length = min(seq_len, len(stream) - 1)

@@ -71,12 +71,16 @@ def make_optimizer(model: Transformer, cfg: TrainConfig) -> torch.optim.AdamW:
 def autocast_ctx(device: torch.device, dtype: str):
     # On CPUs without bf16 matmul units (like this project's CI machine) bf16 runs hundreds
     # of times slower than fp32, so "auto" only turns autocast on for CUDA.
-    use_bf16 = dtype == "bf16" or (dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported())
+    use_bf16 = dtype == "bf16" or (
+        dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
+    )
     return torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else nullcontext()
 
 
 @torch.no_grad()
-def bits_per_byte(model: Transformer, batches: list[Batch], token_bytes: torch.Tensor, device, dtype: str) -> float:
+def bits_per_byte(
+    model: Transformer, batches: list[Batch], token_bytes: torch.Tensor, device, dtype: str
+) -> float:
     """Sum of cross-entropy over scored tokens, in bits, divided by the bytes those tokens spell.
 
     Special tokens spell no bytes and are not scored, so the figure is comparable across
@@ -92,14 +96,18 @@ def bits_per_byte(model: Transformer, batches: list[Batch], token_bytes: torch.T
             logits = model(x)
         valid = y >= 0
         b = torch.where(valid, token_bytes[y.clamp(min=0)], 0)
-        ce = F.cross_entropy(logits.float().flatten(0, 1), y.clamp(min=0).flatten(), reduction="none").view_as(y)
+        ce = F.cross_entropy(
+            logits.float().flatten(0, 1), y.clamp(min=0).flatten(), reduction="none"
+        ).view_as(y)
         nats += float((ce * (b > 0)).sum())
         nbytes += int(b.sum())
     model.train(was_training)
     return nats / math.log(2) / max(1, nbytes)
 
 
-def _save_state(out: Path, step: int, model: Transformer, opt: torch.optim.Optimizer, extra: dict, keep: int = 2) -> None:
+def _save_state(
+    out: Path, step: int, model: Transformer, opt: torch.optim.Optimizer, extra: dict, keep: int = 2
+) -> None:
     state_dir = out / "state"
     final = state_dir / f"step-{step:06d}"
     tmp = state_dir / f".tmp-step-{step:06d}"
@@ -207,7 +215,9 @@ def train_loop(
     `micro_batch(step, micro, rank, world)` gives this process's (inputs, targets).
     """
     rank, world = dist_env()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    device = torch.device(
+        f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+    )
     model.to(device).train()
     token_bytes = token_bytes.to(device)
     opt = make_optimizer(model, cfg)
@@ -225,10 +235,16 @@ def train_loop(
     elif rank == 0:
         _write_metrics(metrics_path, [])
         (out / "run.json").write_text(json.dumps({**run_info, "train": asdict(cfg)}, indent=2))
-    ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=model.cfg.is_moe) if world > 1 else model
+    ddp = (
+        torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=model.cfg.is_moe)
+        if world > 1
+        else model
+    )
     tokens_per_step = cfg.micro_batch * cfg.grad_accum * world * cfg.seq_len
     last: dict = {}
-    bar = tqdm(total=cfg.max_steps, initial=start, disable=rank != 0 or not progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=cfg.max_steps, initial=start, disable=rank != 0 or not progress, unit="step", dynamic_ncols=True
+    )
     t0, elapsed = time.perf_counter(), 0.0
     rows_since_flush: list[dict] = []
     for step in range(start, cfg.max_steps):
@@ -244,7 +260,7 @@ def train_loop(
             ntok += int((y >= 0).sum())
             # DDP all-reduces on every backward unless told not to; only the last micro-step needs it.
             sync = micro == cfg.grad_accum - 1
-            with (ddp.no_sync() if world > 1 and not sync else nullcontext()), autocast_ctx(device, cfg.dtype):
+            with ddp.no_sync() if world > 1 and not sync else nullcontext(), autocast_ctx(device, cfg.dtype):
                 logits = ddp(x)
                 loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-100)
                 # Each backward() sums gradients, so divide here to get the mean over micro-batches.
@@ -259,14 +275,26 @@ def train_loop(
         dt = time.perf_counter() - ts
         elapsed += dt
         done = step + 1
-        row = {"step": done, "tokens": done * tokens_per_step, "loss": f"{float(loss_avg):.5f}", "lr": f"{lr:.3e}",
-               "grad_norm": f"{float(grad_norm):.4f}", "tok_per_s": f"{ntok * world / dt:.0f}", "val_bpb": "", "elapsed_s": f"{time.perf_counter() - t0:.1f}"}
+        row = {
+            "step": done,
+            "tokens": done * tokens_per_step,
+            "loss": f"{float(loss_avg):.5f}",
+            "lr": f"{lr:.3e}",
+            "grad_norm": f"{float(grad_norm):.4f}",
+            "tok_per_s": f"{ntok * world / dt:.0f}",
+            "val_bpb": "",
+            "elapsed_s": f"{time.perf_counter() - t0:.1f}",
+        }
         if done % cfg.eval_every == 0 or done == cfg.max_steps:
             row["val_bpb"] = f"{bits_per_byte(model, val, token_bytes, device, cfg.dtype):.4f}"
         last = row
         if rank == 0:
             bar.update(1)
-            bar.set_postfix(loss=row["loss"], tok_s=row["tok_per_s"], **({"val_bpb": row["val_bpb"]} if row["val_bpb"] else {}))
+            bar.set_postfix(
+                loss=row["loss"],
+                tok_s=row["tok_per_s"],
+                **({"val_bpb": row["val_bpb"]} if row["val_bpb"] else {}),
+            )
             rows_since_flush.append(row)
         if done % cfg.save_every == 0 or done == cfg.max_steps:
             if rank == 0:
@@ -274,7 +302,9 @@ def train_loop(
                     csv.DictWriter(f, METRIC_FIELDS).writerows(rows_since_flush)
                 rows_since_flush = []
                 save_checkpoint(model, out, tokenizer, metadata={"step": str(done)})
-                _save_state(out, done, model, opt, {"finished": done == cfg.max_steps, "max_steps": cfg.max_steps})
+                _save_state(
+                    out, done, model, opt, {"finished": done == cfg.max_steps, "max_steps": cfg.max_steps}
+                )
                 plot_metrics(metrics_path, out / "loss.png", title)
             if world > 1:
                 dist.barrier()

@@ -14,8 +14,15 @@ from mynah.train.data import DataError, PretrainBatches, corpus_from_posts, open
 from mynah.train.loop import dist_env, train_loop
 
 
-def pretrain(recipe: str, data: str | Path, out: str | Path, max_steps: int | None = None, resume: bool = False,
-             progress: bool = True, **overrides) -> dict:
+def pretrain(
+    recipe: str,
+    data: str | Path,
+    out: str | Path,
+    max_steps: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    **overrides,
+) -> dict:
     """Pretrain and write a checkpoint to `out`; returns the last metrics row.
 
     `overrides` replace TrainConfig fields (micro_batch, grad_accum, seq_len, lr, ...).
@@ -26,7 +33,9 @@ def pretrain(recipe: str, data: str | Path, out: str | Path, max_steps: int | No
     if resume and (out / "run.json").exists():
         saved = json.loads((out / "run.json").read_text())
         if saved.get("recipe") != recipe:
-            raise DataError(f"{out}: --resume with recipe {recipe!r}, but the run was started with {saved.get('recipe')!r}")
+            raise DataError(
+                f"{out}: --resume with recipe {recipe!r}, but the run was started with {saved.get('recipe')!r}"
+            )
     cfg = replace(r.train, **overrides)
     if max_steps is not None:
         cfg = replace(cfg, max_steps=max_steps)
@@ -56,8 +65,14 @@ def pretrain(recipe: str, data: str | Path, out: str | Path, max_steps: int | No
     val = val_batches(streams["val"], cfg.seq_len, cfg.eval_tokens)
     token_bytes = torch.tensor(tok.token_bytes() + [0] * (mcfg.vocab_size - tok.vocab_size))
     if rank == 0 and progress:
-        print(f"recipe {recipe}: {model.num_params() / 1e6:.2f}M parameters, {len(streams['train']):,} train tokens, "
-              f"{len(streams['val']):,} val tokens, {cfg.max_steps} steps")
-    mb = lambda step, micro, rank, world: batches.micro_batch(step, micro, rank, world, cfg.micro_batch, cfg.grad_accum)
+        print(
+            f"recipe {recipe}: {model.num_params() / 1e6:.2f}M parameters, {len(streams['train']):,} train tokens, "
+            f"{len(streams['val']):,} val tokens, {cfg.max_steps} steps"
+        )
+    mb = lambda step, micro, rank, world: batches.micro_batch(
+        step, micro, rank, world, cfg.micro_batch, cfg.grad_accum
+    )
     info = {"recipe": recipe, "data": str(data), "stage": "pretrain"}
-    return train_loop(model, cfg, out, mb, val, token_bytes, tok, resume, info, f"pretrain {recipe}", progress)
+    return train_loop(
+        model, cfg, out, mb, val, token_bytes, tok, resume, info, f"pretrain {recipe}", progress
+    )

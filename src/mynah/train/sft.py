@@ -38,7 +38,9 @@ def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[t
             continue
         out.append((ids[: seq_len + 1], mask[: seq_len + 1]))
     if not out:
-        raise DataError(f"{path}: no usable conversations (each line needs {{\"messages\": [...]}} with an assistant turn)")
+        raise DataError(
+            f'{path}: no usable conversations (each line needs {{"messages": [...]}} with an assistant turn)'
+        )
     return out
 
 
@@ -54,8 +56,16 @@ def collate(convs: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[torc
     return x, y
 
 
-def sft(model_dir: str | Path, data: str | Path, out: str | Path, max_steps: int | None = None, recipe: str = "tiny",
-        resume: bool = False, progress: bool = True, **overrides) -> dict:
+def sft(
+    model_dir: str | Path,
+    data: str | Path,
+    out: str | Path,
+    max_steps: int | None = None,
+    recipe: str = "tiny",
+    resume: bool = False,
+    progress: bool = True,
+    **overrides,
+) -> dict:
     model_dir, out = Path(model_dir), Path(out)
     model = load_model(model_dir)
     tok = Tokenizer.load(model_dir)
@@ -71,7 +81,11 @@ def sft(model_dir: str | Path, data: str | Path, out: str | Path, max_steps: int
     n = len(train)
 
     def micro_batch(step, micro, rank, world):
-        base = step * cfg.micro_batch * cfg.grad_accum * world + micro * world * cfg.micro_batch + rank * cfg.micro_batch
+        base = (
+            step * cfg.micro_batch * cfg.grad_accum * world
+            + micro * world * cfg.micro_batch
+            + rank * cfg.micro_batch
+        )
         picks = []
         for g in range(base, base + cfg.micro_batch):
             epoch, i = divmod(g, n)
