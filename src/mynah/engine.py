@@ -120,7 +120,10 @@ class Generation:
 
 
 class Engine:
-    def __init__(self, model: Transformer, max_batch: int = 8, max_len: int | None = None):
+    def __init__(self, model: Transformer, max_batch: int = 8, max_len: int | None = None, compile: bool = False):
+        """`compile=True` compiles the decode step with static shapes (gpt-fast's technique):
+        it costs tens of seconds once, then cuts per-token overhead. It is used when every
+        slot decodes together; other steps run eagerly."""
         self.model = model.eval()
         self.cfg = model.cfg
         self.max_len = min(max_len or self.cfg.max_seq_len, self.cfg.max_seq_len)
@@ -128,6 +131,12 @@ class Engine:
         p = next(model.parameters())
         self.device, self.dtype = p.device, p.dtype
         self.cache = KVCache(self.cfg, max_batch, self.max_len, self.dtype, self.device)
+        self._static_decode = torch.compile(self._decode_all_rows, dynamic=False) if compile else None
+
+    def _decode_all_rows(self, x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        # Every row, the whole cache length: shapes never change, so one compiled graph serves
+        # every step; positions past each row's end are masked out.
+        return self.model(x, cache=self.cache, rows=slice(0, self.max_batch), pos=pos, attn_len=self.max_len)[:, -1]
 
     @torch.inference_mode()
     def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
@@ -147,6 +156,8 @@ class Engine:
         """Advance several slots by one token each in one forward; logits [len(slots), vocab]."""
         x = torch.tensor(tokens, device=self.device)[:, None]
         pos = torch.tensor(positions, device=self.device)[:, None]
+        if self._static_decode is not None and slots == list(range(self.max_batch)):
+            return self._static_decode(x, pos)
         contiguous = slots == list(range(slots[0], slots[0] + len(slots)))
         rows = (
             slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)

@@ -258,6 +258,7 @@ class Transformer(nn.Module):
         rows: torch.Tensor | slice | None = None,
         pos: torch.Tensor | None = None,
         last_only: bool = False,
+        attn_len: int | None = None,
     ) -> torch.Tensor:
         """Logits for `idx` [B, T].
 
@@ -273,7 +274,9 @@ class Transformer(nn.Module):
             attn_len = T
         else:
             cos, sin = self.rope_cos[pos], self.rope_sin[pos]
-            attn_len = int(pos.max()) + 1
+            # Attending over only the filled prefix is cheapest eagerly; a compiled step passes
+            # the full cache length instead so its shapes never change (no recompiles, no sync).
+            attn_len = attn_len or int(pos.max()) + 1
         x = self.model.embed_tokens(idx)
         for i, layer in enumerate(self.model.layers):
             x = layer(x, cos, sin, i, cache, rows, pos, attn_len)
