@@ -39,7 +39,9 @@ def read_bandwidth(gib: float = 1.0, reps: int = 5) -> float:
 def bytes_per_token(model: Transformer, context: int) -> float:
     cfg = model.cfg
     weights = sum(p.numel() * p.element_size() for p in model.parameters())  # tied weights count once
-    weights -= cfg.vocab_size * cfg.dim * 4 * (0 if cfg.tie_embeddings else 1)  # an untied embedding reads one row
+    weights -= (
+        cfg.vocab_size * cfg.dim * 4 * (0 if cfg.tie_embeddings else 1)
+    )  # an untied embedding reads one row
     if cfg.is_moe:  # only the routed experts' weights are read
         per_expert = 3 * cfg.dim * cfg.ffn_dim * 4 * cfg.n_layers
         weights -= per_expert * (cfg.n_experts - cfg.experts_per_token)
@@ -67,15 +69,21 @@ def bench(recipe: str, new_tokens: int, prompt_len: int, reps: int) -> dict:
 
     def run(eng):
         t = time.perf_counter()
-        (toks, _), = eng.generate_all([prompt], params)
+        ((toks, _),) = eng.generate_all([prompt], params)
         assert len(toks) == new_tokens
         return new_tokens / (time.perf_counter() - t), toks
 
     def run_hf():
         t = time.perf_counter()
         with torch.inference_mode():
-            out = hf.generate(torch.tensor([prompt]), max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                              eos_token_id=None, pad_token_id=0)
+            out = hf.generate(
+                torch.tensor([prompt]),
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                do_sample=False,
+                eos_token_id=None,
+                pad_token_id=0,
+            )
         assert out.shape[1] - prompt_len == new_tokens
         return new_tokens / (time.perf_counter() - t), out[0, prompt_len:].tolist()
 
@@ -92,9 +100,20 @@ def bench(recipe: str, new_tokens: int, prompt_len: int, reps: int) -> dict:
     bw = read_bandwidth()
     bound = bw / bytes_per_token(ours, prompt_len + new_tokens // 2)
     e, m, h = statistics.median(eager_tps), statistics.median(comp_tps), statistics.median(hf_tps)
-    return {"recipe": recipe, "params_M": model.num_params() / 1e6, "eager_tok_s": e, "mynah_tok_s": m, "hf_tok_s": h,
-            "ratio": m / h, "eager_ratio": e / h, "compile_s": compile_s, "bandwidth_GBs": bw / 1e9, "bound_tok_s": bound,
-            "fraction_of_bound": m / bound, "same_tokens": same}
+    return {
+        "recipe": recipe,
+        "params_M": model.num_params() / 1e6,
+        "eager_tok_s": e,
+        "mynah_tok_s": m,
+        "hf_tok_s": h,
+        "ratio": m / h,
+        "eager_ratio": e / h,
+        "compile_s": compile_s,
+        "bandwidth_GBs": bw / 1e9,
+        "bound_tok_s": bound,
+        "fraction_of_bound": m / bound,
+        "same_tokens": same,
+    }
 
 
 def main() -> None:
@@ -104,14 +123,18 @@ def main() -> None:
     ap.add_argument("--prompt-len", type=int, default=16)
     ap.add_argument("--reps", type=int, default=5)
     a = ap.parse_args()
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, torch threads {torch.get_num_threads()}, torch {torch.__version__}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''}, torch threads {torch.get_num_threads()}, torch {torch.__version__}"
+    )
     for recipe in a.recipe or ["tiny", "small"]:
         r = bench(recipe, a.new_tokens, a.prompt_len, a.reps)
-        print(f"{r['recipe']:>8} ({r['params_M']:.1f}M params): mynah compiled {r['mynah_tok_s']:.1f} tok/s "
-              f"(compile {r['compile_s']:.0f} s), eager {r['eager_tok_s']:.1f} tok/s, transformers generate() "
-              f"{r['hf_tok_s']:.1f} tok/s, ratio compiled {r['ratio']:.2f}x, eager {r['eager_ratio']:.2f}x | "
-              f"read bandwidth {r['bandwidth_GBs']:.1f} GB/s, "
-              f"bound {r['bound_tok_s']:.0f} tok/s, reached {100 * r['fraction_of_bound']:.0f}% | same tokens: {r['same_tokens']}")
+        print(
+            f"{r['recipe']:>8} ({r['params_M']:.1f}M params): mynah compiled {r['mynah_tok_s']:.1f} tok/s "
+            f"(compile {r['compile_s']:.0f} s), eager {r['eager_tok_s']:.1f} tok/s, transformers generate() "
+            f"{r['hf_tok_s']:.1f} tok/s, ratio compiled {r['ratio']:.2f}x, eager {r['eager_ratio']:.2f}x | "
+            f"read bandwidth {r['bandwidth_GBs']:.1f} GB/s, "
+            f"bound {r['bound_tok_s']:.0f} tok/s, reached {100 * r['fraction_of_bound']:.0f}% | same tokens: {r['same_tokens']}"
+        )
 
 
 if __name__ == "__main__":

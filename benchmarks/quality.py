@@ -41,16 +41,34 @@ def main() -> None:
         text = "\n".join(val).encode("utf-8")
         xz_bpb, how = xz_bits_per_byte(text)
         t = time.perf_counter()
-        cmd = [sys.executable, "-m", "mynah.cli", "train", "--recipe", "tiny", "--data", str(work / "sample" / "posts.jsonl"), "--out", str(work / "run")]
-        subprocess.run(cmd, check=True, env={**os.environ, "TQDM_DISABLE": "1"})
+        cmd = [
+            sys.executable,
+            "-m",
+            "mynah.cli",
+            "train",
+            "--recipe",
+            "tiny",
+            "--data",
+            str(work / "sample" / "posts.jsonl"),
+            "--out",
+            str(work / "run"),
+        ]
+        with open(work / "train.log", "w") as log:  # the progress bar goes to the log, not the report
+            done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode:
+            sys.exit(f"training failed:\n{(work / 'train.log').read_text()[-3000:]}")
         wall = time.perf_counter() - t
         with open(work / "run" / "metrics.csv") as f:
             rows = [r for r in csv.DictReader(f) if r["val_bpb"]]
     model_bpb = float(rows[-1]["val_bpb"])
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     print(f"validation text: {len(val)} posts, {len(text)} bytes; {how}: {xz_bpb:.3f} bits/byte")
-    print(f"mynah tiny: {model_bpb:.3f} bits/byte after {rows[-1]['step']} steps, {wall:.0f} s wall (tokenizer + training + evals)")
-    print(f"ratio model/xz = {model_bpb / xz_bpb:.3f} (target < 0.6); time target 300 s: {'met' if wall <= 300 else 'missed'}")
+    print(
+        f"mynah tiny: {model_bpb:.3f} bits/byte after {rows[-1]['step']} steps, {wall:.0f} s wall (tokenizer + training + evals)"
+    )
+    print(
+        f"ratio model/xz = {model_bpb / xz_bpb:.3f} (target < 0.6); time target 300 s: {'met' if wall <= 300 else 'missed'}"
+    )
     for r in rows:
         print(f"  step {r['step']:>4}: val bpb {r['val_bpb']}  ({r['elapsed_s']} s)")
 

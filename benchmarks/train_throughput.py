@@ -43,12 +43,17 @@ def hf_tok_s(recipe: str, corpus: Path, steps: int) -> list[float]:
     cfg = r.train
     hf_cfg = config_to_hf(r.model)
     cls = transformers.MixtralConfig if r.model.is_moe else transformers.LlamaConfig
-    model = transformers.AutoModelForCausalLM.from_config(cls(**{k: v for k, v in hf_cfg.items() if k != "architectures"}))
+    model = transformers.AutoModelForCausalLM.from_config(
+        cls(**{k: v for k, v in hf_cfg.items() if k != "architectures"})
+    )
     model.train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-                            lr=cfg.lr, betas=cfg.betas)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=cfg.betas,
+    )
     _, streams = open_corpus(corpus)
     batches = PretrainBatches(streams["train"], cfg.seq_len, cfg.seed)
     out = []
@@ -75,16 +80,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         write_network(work / "sample", n_posts=20000, seed=0)
-        corpus = corpus_from_posts(work / "sample" / "posts.jsonl", work / "corpus", get_recipe(a.recipe).model.vocab_size)
+        corpus = corpus_from_posts(
+            work / "sample" / "posts.jsonl", work / "corpus", get_recipe(a.recipe).model.vocab_size
+        )
         ours, base = [], []
         for _ in range(a.rounds):
             ours += mynah_tok_s(a.recipe, corpus, a.steps, work)
             base += hf_tok_s(a.recipe, corpus, a.steps)
     cfg = get_recipe(a.recipe).train
     m, h = statistics.median(ours), statistics.median(base)
-    print(f"machine: {platform.machine()}, torch threads {torch.get_num_threads()}, torch {torch.__version__}; recipe {a.recipe}, "
-          f"batch {cfg.micro_batch}x{cfg.grad_accum} x seq {cfg.seq_len}, fp32")
-    print(f"train tokens/s (median of {len(ours)} steps): mynah {m:.0f}, transformers+AdamW {h:.0f}, ratio {m / h:.2f}x")
+    print(
+        f"machine: {platform.machine()}, torch threads {torch.get_num_threads()}, torch {torch.__version__}; recipe {a.recipe}, "
+        f"batch {cfg.micro_batch}x{cfg.grad_accum} x seq {cfg.seq_len}, fp32"
+    )
+    print(
+        f"train tokens/s (median of {len(ours)} steps): mynah {m:.0f}, transformers+AdamW {h:.0f}, ratio {m / h:.2f}x"
+    )
 
 
 if __name__ == "__main__":

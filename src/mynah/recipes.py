@@ -47,7 +47,7 @@ def tiny() -> Recipe:
         vocab_size=4096, dim=192, n_layers=4, n_heads=6, n_kv_heads=2, ffn_dim=512, max_seq_len=256
     )
     train = TrainConfig(
-        max_steps=300, micro_batch=16, seq_len=256, lr=4e-3, warmup_steps=30, eval_every=50, save_every=50
+        max_steps=250, micro_batch=16, seq_len=256, lr=4e-3, warmup_steps=25, eval_every=50, save_every=50
     )
     sft = TrainConfig(
         max_steps=150, micro_batch=16, seq_len=256, lr=1e-3, warmup_steps=10, eval_every=50, save_every=50

@@ -184,28 +184,45 @@ def open_corpus(path: str | os.PathLike) -> tuple[Tokenizer, dict[str, TokenStre
     return tok, streams
 
 
+class EpochOrder:
+    """Sample g of a run -> item index: a fresh seeded permutation of n items per epoch."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed = n, seed
+        self._epoch, self._perm = -1, np.arange(0)
+
+    def __getitem__(self, g: int) -> int:
+        epoch, i = divmod(g, self.n)
+        if epoch != self._epoch:
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            self._epoch = epoch
+        return int(self._perm[i])
+
+
+def sample_ids(step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int) -> range:
+    """The global sample numbers one process uses for one micro-batch.
+
+    Step s covers samples [s*G, (s+1)*G) with G = micro_bs * accum * world, dealt out in
+    micro_bs blocks, so any (world, accum) with the same G splits the same samples.
+    """
+    base = step * micro_bs * accum * world + micro * world * micro_bs + rank * micro_bs
+    return range(base, base + micro_bs)
+
+
 class PretrainBatches:
     """Fixed-length windows of the train stream in a per-epoch shuffled order."""
 
     def __init__(self, stream: TokenStream, seq_len: int, seed: int):
-        self.stream, self.seq_len, self.seed = stream, seq_len, seed
-        self.n = max(1, (len(stream) - 1) // seq_len)
         if len(stream) - 1 < seq_len:
             raise DataError(f"only {len(stream)} training tokens; need more than seq_len={seq_len}")
-        self._perm_epoch, self._perm = -1, None
-
-    def _window(self, g: int) -> np.ndarray:
-        epoch, i = divmod(g, self.n)
-        if epoch != self._perm_epoch:
-            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
-            self._perm_epoch = epoch
-        return self.stream.window(int(self._perm[i]) * self.seq_len, self.seq_len + 1)
+        self.stream, self.seq_len = stream, seq_len
+        self.order = EpochOrder((len(stream) - 1) // seq_len, seed)
 
     def micro_batch(
         self, step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        base = step * micro_bs * accum * world + micro * world * micro_bs + rank * micro_bs
-        rows = np.stack([self._window(base + b) for b in range(micro_bs)])
+        ids = sample_ids(step, micro, rank, world, micro_bs, accum)
+        rows = np.stack([self.stream.window(self.order[g] * self.seq_len, self.seq_len + 1) for g in ids])
         t = torch.from_numpy(rows)
         return t[:, :-1], t[:, 1:]
 

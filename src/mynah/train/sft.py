@@ -10,13 +10,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from mynah.checkpoint import load_model
 from mynah.recipes import RECIPES
 from mynah.tokenizer import Tokenizer
-from mynah.train.data import DataError, is_validation, read_jsonl
+from mynah.train.data import DataError, EpochOrder, is_validation, read_jsonl, sample_ids
 from mynah.train.loop import train_loop
 
 
@@ -78,19 +77,11 @@ def sft(
     val = [c for i, c in enumerate(convs) if is_validation(f"conv-{i}", 0.05)] or convs[-1:]
     if progress:
         print(f"sft: {len(train)} train / {len(val)} val conversations, {cfg.max_steps} steps")
-    n = len(train)
+    order = EpochOrder(len(train), cfg.seed)
 
     def micro_batch(step, micro, rank, world):
-        base = (
-            step * cfg.micro_batch * cfg.grad_accum * world
-            + micro * world * cfg.micro_batch
-            + rank * cfg.micro_batch
-        )
-        picks = []
-        for g in range(base, base + cfg.micro_batch):
-            epoch, i = divmod(g, n)
-            picks.append(train[int(np.random.default_rng([cfg.seed, epoch]).permutation(n)[i])])
-        return collate(picks, tok.pad_id)
+        ids = sample_ids(step, micro, rank, world, cfg.micro_batch, cfg.grad_accum)
+        return collate([train[order[g]] for g in ids], tok.pad_id)
 
     val_b = [collate(val[i : i + 16], tok.pad_id) for i in range(0, len(val), 16)]
     token_bytes = torch.tensor(tok.token_bytes() + [0] * (model.cfg.vocab_size - tok.vocab_size))
