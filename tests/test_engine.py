@@ -162,3 +162,16 @@ def test_text_generator_chat_and_complete(trained):
         gen.chat([{"role": "user", "content": "hi"}], SamplingParams(max_tokens=8, temperature=0))
     )
     assert isinstance(reply, str)
+
+
+@pytest.mark.slow
+def test_compiled_decode_step_gives_the_eager_tokens(model):
+    prompt = [3, 1, 4, 1, 5, 9, 2, 6]
+    params = SamplingParams(max_tokens=24, temperature=0)
+    eager = Engine(model, max_batch=1, max_len=48).generate_all([prompt], params)
+    compiled = Engine(model, max_batch=1, max_len=48, compile=True).generate_all([prompt], params)
+    assert compiled == eager
+    sampled = SamplingParams(max_tokens=24, temperature=4.0, top_p=0.9, seed=11)
+    assert Engine(model, max_batch=1, max_len=48, compile=True).generate_all([prompt], sampled) == Engine(
+        model, max_batch=1, max_len=48
+    ).generate_all([prompt], sampled)

@@ -23,6 +23,9 @@ def _sampling_args(p: argparse.ArgumentParser, max_tokens: int = 128, temperatur
     p.add_argument("--repetition-penalty", type=float, default=1.0, help=">1 discourages repeating tokens")
     p.add_argument("--seed", type=int, default=None, help="fix the sampling RNG for repeatable output")
     p.add_argument("--stop", action="append", default=[], help="stop before this string (repeatable)")
+    p.add_argument(
+        "--compile", action="store_true", help="compile the decode step: slower start, faster tokens"
+    )
 
 
 def _params(a):
@@ -87,7 +90,7 @@ def cmd_sft(a) -> None:
 def cmd_generate(a) -> None:
     from mynah.generate import TextGenerator
 
-    gen = TextGenerator.from_dir(a.model, max_batch=1)
+    gen = TextGenerator.from_dir(a.model, max_batch=1, compile=a.compile)
     for text in gen.complete(a.prompt, _params(a), stop=a.stop):
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -102,7 +105,7 @@ def chat_loop(
     from mynah.generate import TextGenerator
 
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
-    gen = TextGenerator.from_dir(model_dir, max_batch=1)
+    gen = TextGenerator.from_dir(model_dir, max_batch=1, compile=compile)
     interactive = stdin.isatty()
     history = [{"role": "system", "content": system}] if system else []
     if interactive:
@@ -142,7 +145,7 @@ def chat_loop(
 
 
 def cmd_chat(a) -> None:
-    chat_loop(a.model, _params(a), a.system, a.stop)
+    chat_loop(a.model, _params(a), a.system, a.stop, compile=a.compile)
 
 
 def cmd_demo(a) -> None:

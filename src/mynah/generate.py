@@ -59,13 +59,13 @@ class _Detokenizer:
 
 
 class TextGenerator:
-    def __init__(self, model, tokenizer: Tokenizer, max_batch: int = 8):
+    def __init__(self, model, tokenizer: Tokenizer, max_batch: int = 8, compile: bool = False):
         self.tok = tokenizer
-        self.engine = Engine(model, max_batch=max_batch)
+        self.engine = Engine(model, max_batch=max_batch, compile=compile)
 
     @classmethod
-    def from_dir(cls, path: str | Path, max_batch: int = 8) -> TextGenerator:
-        return cls(load_model(path), Tokenizer.load(path), max_batch=max_batch)
+    def from_dir(cls, path: str | Path, max_batch: int = 8, compile: bool = False) -> TextGenerator:
+        return cls(load_model(path), Tokenizer.load(path), max_batch=max_batch, compile=compile)
 
     def _params(self, params: SamplingParams) -> SamplingParams:
         return replace(params, stop_token_ids=sorted(set(params.stop_token_ids) | set(self.tok.stop_ids)))
