@@ -98,7 +98,13 @@ def cmd_generate(a) -> None:
 
 
 def chat_loop(
-    model_dir: str | Path, params, system: str | None, stop: list[str], stdin=None, stdout=None
+    model_dir: str | Path,
+    params,
+    system: str | None,
+    stop: list[str],
+    stdin=None,
+    stdout=None,
+    compile: bool = False,
 ) -> None:
     """A terminal chat through the chat template. /reset clears history, /quit (or EOF) leaves."""
     from mynah.engine import ContextOverflow
