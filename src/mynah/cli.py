@@ -157,7 +157,7 @@ def cmd_chat(a) -> None:
 def cmd_demo(a) -> None:
     """sample -> train tiny -> sft -> chat, reusing whatever a previous demo already finished."""
     from mynah.engine import SamplingParams
-    from mynah.train.loop import is_finished
+    from mynah.train.loop import is_finished, latest_state
     from mynah.train.pretrain import pretrain
     from mynah.train.sft import sft
 
@@ -170,12 +170,20 @@ def cmd_demo(a) -> None:
         print(f"[1/4] reusing sample network in {data}")
     if not is_finished(base):
         print(f"[2/4] pretraining recipe 'tiny' -> {base}")
-        pretrain("tiny", data / "posts.jsonl", base, max_steps=a.train_steps, resume=True)
+        pretrain(
+            "tiny", data / "posts.jsonl", base, max_steps=a.train_steps, resume=latest_state(base) is not None
+        )
     else:
         print(f"[2/4] reusing finished pretraining run in {base}")
     if not is_finished(chat):
         print(f"[3/4] chat tuning -> {chat}")
-        sft(base, data / "conversations.jsonl", chat, max_steps=a.sft_steps, resume=True)
+        sft(
+            base,
+            data / "conversations.jsonl",
+            chat,
+            max_steps=a.sft_steps,
+            resume=latest_state(chat) is not None,
+        )
     else:
         print(f"[3/4] reusing finished chat tuning run in {chat}")
     print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
