@@ -34,7 +34,7 @@ class DataError(ValueError):
     """Unusable training data; the message names the file (and line) and what is wrong."""
 
 
-def read_jsonl(path: str | os.PathLike, what: str = "record") -> Iterator[tuple[int, dict]]:
+def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each JSON object line; bad lines are reported and skipped."""
     path = Path(path)
     if not path.exists():
@@ -65,7 +65,7 @@ def read_jsonl(path: str | os.PathLike, what: str = "record") -> Iterator[tuple[
 
 def load_posts(path: str | os.PathLike) -> list[dict]:
     posts = []
-    for n, obj in read_jsonl(path, "post"):
+    for n, obj in read_jsonl(path):
         if not isinstance(obj.get("text"), str) or not obj["text"].strip():
             print(f"warning: {path}:{n}: skipped, no 'text' field", file=sys.stderr)
             continue

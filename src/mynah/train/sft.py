@@ -22,7 +22,7 @@ from mynah.train.loop import train_loop
 def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[tuple[list[int], list[int]]]:
     """Encode each conversation to (ids, assistant mask), truncated to seq_len + 1 tokens."""
     out = []
-    for n, obj in read_jsonl(path, "conversation"):
+    for n, obj in read_jsonl(path):
         msgs = obj.get("messages")
         if not isinstance(msgs, list) or not msgs:
             print(f"warning: {path}:{n}: skipped, no 'messages' list", file=sys.stderr)
