@@ -52,6 +52,41 @@ def cmd_sample(a) -> None:
     )
 
 
+def cmd_corpus_build(a) -> None:
+    from mynah.corpus.build import BuildConfig, build, summary
+    from mynah.corpus.clean import FilterConfig, NormalizeConfig
+
+    norm = NormalizeConfig(
+        url_placeholder=None if a.keep_urls else "<url>",
+        mention_placeholder=None if a.keep_mentions else "@user",
+        scrub_pii=not a.no_pii,
+    )
+    filt = FilterConfig(
+        langs=tuple(a.langs.split(",")) if a.langs else None,
+        min_chars=a.min_chars,
+        max_chars=a.max_chars,
+        drop_reposts=not a.keep_reposts,
+        near_dedup=not a.no_near_dedup,
+        near_threshold=a.near_threshold,
+    )
+    cfg = BuildConfig(
+        normalize=norm,
+        filters=filt,
+        val_frac=a.val_frac,
+        vocab_size=a.vocab_size,
+        tokenizer=a.tokenizer,
+        text_column=a.text_column,
+        id_column=a.id_column,
+        author_column=a.author_column,
+        time_column=a.time_column,
+    )
+    report = build(a.inputs, a.out, cfg, resume=a.resume, engine=a.engine, address=a.address)
+    print(summary(report).split("## Samples")[0].rstrip())
+    print(
+        f"\nwrote {a.out}/report.json, report.md, rejects.jsonl, posts/*.parquet, tokens/; train with: mynah train --data {a.out}"
+    )
+
+
 def cmd_train(a) -> None:
     from mynah.train.pretrain import pretrain
 
@@ -199,6 +234,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posts", type=int, default=20000, help="number of posts")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(fn=cmd_sample)
+
+    corpus = sub.add_parser("corpus", help="build a training corpus from platform exports").add_subparsers(
+        dest="corpus_cmd", required=True
+    )
+    p = corpus.add_parser(
+        "build", help="X v2/v1.1/archive, Bluesky Jetstream, Mastodon, CSV or mynah JSONL -> corpus folder"
+    )
+    p.add_argument("inputs", nargs="+", help="files, folders or globs (.gz and .zst are read directly)")
+    p.add_argument("--out", required=True, help="corpus folder")
+    p.add_argument("--resume", action="store_true", help="skip input files a killed run already finished")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    p.add_argument(
+        "--langs", default=None, help="comma-separated language allow-list, e.g. en,de,es (default: all)"
+    )
+    p.add_argument("--min-chars", type=int, default=10)
+    p.add_argument("--max-chars", type=int, default=5000)
+    p.add_argument("--keep-reposts", action="store_true")
+    p.add_argument(
+        "--keep-mentions", action="store_true", help="keep @handles (e.g. to train an account's own voice)"
+    )
+    p.add_argument("--keep-urls", action="store_true")
+    p.add_argument(
+        "--no-pii", action="store_true", help="do not scrub emails, phone numbers and IP addresses"
+    )
+    p.add_argument("--no-near-dedup", action="store_true")
+    p.add_argument(
+        "--near-threshold",
+        type=float,
+        default=0.7,
+        help="MinHash Jaccard above which posts are near-duplicates",
+    )
+    p.add_argument(
+        "--val-frac", type=float, default=0.05, help="share of conversations held out for validation"
+    )
+    p.add_argument(
+        "--vocab-size", type=int, default=4096, help="size of the BPE tokenizer trained on the kept posts"
+    )
+    p.add_argument("--tokenizer", default=None, help="reuse this tokenizer folder instead of training one")
+    p.add_argument("--text-column", default="text", help="CSV: the column holding the post text")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--author-column", default="author")
+    p.add_argument("--time-column", default="created_at")
+    p.set_defaults(fn=cmd_corpus_build)
 
     p = sub.add_parser("train", help="pretrain a recipe on posts (run under torchrun for data parallelism)")
     p.add_argument("--recipe", default="tiny", help="tiny, small or moe-tiny")

@@ -1,0 +1,1 @@
+"""Platform exports -> clean, deduplicated, tokenized training corpus (`mynah corpus build`)."""

@@ -1,0 +1,487 @@
+"""Streaming readers: every platform export in, one normalized `Post` record out.
+
+Formats are told apart per record, not per file, so a folder of mixed exports needs no
+flags: a line that is a Jetstream event is read as one even in a file of X tweets.
+A file that is one JSON document (an X v2 response saved whole, a Mastodon array, an X
+archive `tweets.js`) is read as a whole. `.gz` and `.zst` are opened transparently.
+
+Bad input never stops a read: a line that is not JSON, or not a shape any reader knows,
+comes out as a `Malformed` record naming `file:line` and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import html
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+@dataclass
+class Post:
+    id: str
+    text: str
+    platform: str  # x, bluesky, mastodon, csv, mynah
+    format: str  # the reader that produced it: x_v2, x_v1, x_archive, jetstream, mastodon, csv, mynah
+    author: str | None = None
+    created_at: str | None = None  # ISO 8601 UTC
+    lang: str | None = None
+    reply_to: str | None = None
+    conversation_id: str | None = None
+    is_repost: bool = False
+    is_bot: bool | None = None  # the platform's own bot flag, where it has one
+    url: str | None = None
+    op: str = "create"  # Jetstream: create | update | delete
+    source: str = ""  # file:line
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Malformed:
+    source: str  # file:line
+    reason: str
+    raw: str = ""
+
+
+def open_text(path: str | os.PathLike) -> io.TextIOBase:
+    """Open a possibly compressed text file; undecodable bytes become U+FFFD, not a crash."""
+    path = str(path)
+    if path.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+    if path.endswith(".zst"):
+        import zstandard
+
+        return io.TextIOWrapper(
+            zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8", errors="replace"
+        )
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def _iso(value) -> str | None:
+    """Platform timestamps (ISO 8601, X v1.1's 'Wed Oct 10 20:19:24 +0000 2018', epoch) -> ISO UTC."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+            v = float(value)
+            v = v / 1e6 if v > 1e14 else v / 1e3 if v > 1e11 else v
+            dt = datetime.fromtimestamp(v, tz=timezone.utc)
+        elif re.match(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} ", value):
+            dt = datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
+        else:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _str(v) -> str | None:
+    return None if v is None else str(v)
+
+
+# ---- X API v2 --------------------------------------------------------------------------
+
+
+def _v2_text(t: dict) -> str:
+    note = t.get("note_tweet") or {}
+    return note.get("text") or t.get("text") or ""
+
+
+def x_v2(t: dict, includes: dict, src: str) -> Post:
+    users = {u.get("id"): u for u in includes.get("users", [])}
+    tweets = {x.get("id"): x for x in includes.get("tweets", [])}
+    refs = {r.get("type"): r.get("id") for r in t.get("referenced_tweets") or []}
+    text = _v2_text(t)
+    is_repost = "retweeted" in refs
+    if is_repost and refs["retweeted"] in tweets:
+        # v2 truncates retweet text ("RT @a: first 140 chars…"); rebuild it from the original.
+        orig = tweets[refs["retweeted"]]
+        who = users.get(orig.get("author_id"), {}).get("username") or orig.get("author_id")
+        text = f"RT @{who}: {_v2_text(orig)}"
+    author = users.get(t.get("author_id"), {})
+    return Post(
+        id=str(t["id"]),
+        text=text,
+        platform="x",
+        format="x_v2",
+        author=author.get("username") or _str(t.get("author_id")),
+        created_at=_iso(t.get("created_at")),
+        lang=t.get("lang"),
+        reply_to=_str(refs.get("replied_to")),
+        conversation_id=_str(t.get("conversation_id")),
+        is_repost=is_repost,
+        source=src,
+        url=f"https://x.com/{author['username']}/status/{t['id']}" if author.get("username") else None,
+    )
+
+
+# ---- X v1.1 and the X archive -----------------------------------------------------------
+
+
+def _v1_text(t: dict) -> str:
+    ext = t.get("extended_tweet") or {}
+    return ext.get("full_text") or t.get("full_text") or t.get("text") or ""
+
+
+def x_v1(t: dict, src: str, fmt: str = "x_v1", owner: str | None = None) -> Post:
+    user = t.get("user") or {}
+    rt = t.get("retweeted_status")
+    text = _v1_text(t)
+    if isinstance(rt, dict):  # the full original, not the truncated "RT @a: ..." of the retweet
+        text = f"RT @{(rt.get('user') or {}).get('screen_name', 'user')}: {_v1_text(rt)}"
+    quoted = t.get("quoted_status")
+    if isinstance(quoted, dict) and _v1_text(quoted):
+        text = f"{text}\n> {_v1_text(quoted)}"
+    handle = user.get("screen_name") or owner
+    tid = str(t.get("id_str") or t.get("id"))
+    return Post(
+        id=tid,
+        text=html.unescape(text),
+        platform="x",
+        format=fmt,
+        author=handle,
+        created_at=_iso(t.get("created_at")),
+        lang=t.get("lang"),
+        reply_to=_str(t.get("in_reply_to_status_id_str") or t.get("in_reply_to_status_id")),
+        is_repost=isinstance(rt, dict) or text.startswith("RT @"),
+        source=src,
+        url=f"https://x.com/{handle}/status/{tid}" if handle else None,
+    )
+
+
+ARCHIVE_PREFIX = re.compile(r"^\s*window\.YTD\.[A-Za-z0-9_]+\.part\d+\s*=\s*")
+
+
+def read_archive(path: Path, f: io.TextIOBase) -> Iterator[Post | Malformed]:
+    """data/tweets.js (or tweets-partN.js, older tweet.js): a JS assignment of a JSON array.
+
+    The prefix is stripped and the rest parsed as JSON; the file is never evaluated.
+    """
+    raw = f.read()
+    m = ARCHIVE_PREFIX.match(raw)
+    if not m:
+        yield Malformed(f"{path}:1", "not an X archive file (no 'window.YTD.<name>.partN = ' prefix)")
+        return
+    try:
+        items = json.loads(raw[m.end() :])
+    except ValueError as e:
+        yield Malformed(
+            f"{path}:{e.lineno if hasattr(e, 'lineno') else 1}", f"archive JSON does not parse: {e}"
+        )
+        return
+    owner = _archive_owner(path)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        t = item.get("tweet", item) if isinstance(item, dict) else None
+        if not isinstance(t, dict) or not (t.get("id_str") or t.get("id")):
+            yield Malformed(f"{path}:item {i}", "archive item without a tweet id")
+            continue
+        yield x_v1(t, f"{path}:item {i}", "x_archive", owner)
+
+
+def _archive_owner(path: Path) -> str | None:
+    """The archive's own handle, from account.js beside tweets.js, where present."""
+    acc = path.with_name("account.js")
+    if not acc.exists():
+        return None
+    raw = acc.read_text(encoding="utf-8", errors="replace")
+    m = ARCHIVE_PREFIX.match(raw)
+    try:
+        data = json.loads(raw[m.end() :]) if m else []
+        return data[0]["account"]["username"]
+    except (ValueError, LookupError, TypeError):
+        return None
+
+
+# ---- Bluesky Jetstream --------------------------------------------------------------------
+
+POST_COLLECTION = "app.bsky.feed.post"
+
+
+def jetstream(ev: dict, src: str) -> Post | None:
+    """A Jetstream event -> Post (create/update/delete), or None for events that are not posts."""
+    if ev.get("kind") != "commit":
+        return None
+    c = ev.get("commit") or {}
+    if c.get("collection") != POST_COLLECTION:
+        return None
+    did, rkey = ev.get("did"), c.get("rkey")
+    if not did or not rkey:
+        raise ValueError("commit without did or rkey")
+    uri = f"at://{did}/{POST_COLLECTION}/{rkey}"
+    op = c.get("operation")
+    if op == "delete":
+        return Post(
+            id=uri, text="", platform="bluesky", format="jetstream", author=did, op="delete", source=src
+        )
+    rec = c.get("record") or {}
+    if not isinstance(rec.get("text"), str):
+        raise ValueError(f"{op} of {uri} has no record.text")
+    reply = rec.get("reply") or {}
+    langs = rec.get("langs") or []
+    return Post(
+        id=uri,
+        text=rec["text"],
+        platform="bluesky",
+        format="jetstream",
+        author=did,
+        created_at=_iso(rec.get("createdAt") or ev.get("time_us")),
+        lang=langs[0] if langs else None,
+        reply_to=(reply.get("parent") or {}).get("uri"),
+        conversation_id=(reply.get("root") or {}).get("uri") or uri,
+        op="update" if op == "update" else "create",
+        source=src,
+        url=f"https://bsky.app/profile/{did}/post/{rkey}",
+        extra={"langs": langs},
+    )
+
+
+# ---- Mastodon --------------------------------------------------------------------------------
+
+
+def mastodon_html_to_text(content: str) -> str:
+    """Mastodon's status HTML -> plain text.
+
+    Paragraphs and <br> become newlines; `invisible` spans (the hidden "https://" and URL
+    tails Mastodon adds) are dropped, `ellipsis` spans get their "…"; h-card mentions
+    (<span class="h-card"><a ...>@<span>user</span></a></span>) come out as "@user".
+    """
+    from html.parser import HTMLParser
+
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.out: list[str] = []
+            self.skip = 0  # depth inside invisible spans
+            self.stack: list[bool] = []  # for each open span: was it invisible?
+
+        def handle_starttag(self, tag, attrs):
+            classes = (dict(attrs).get("class") or "").split()
+            if tag == "br":
+                self.out.append("\n")
+            elif tag == "p" and self.out:
+                self.out.append("\n\n")
+            elif tag == "span":
+                inv = "invisible" in classes
+                self.stack.append(inv)
+                self.skip += inv
+
+        def handle_endtag(self, tag):
+            if tag == "span" and self.stack:
+                self.skip -= self.stack.pop()
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.out.append(data)
+
+    p = P()
+    p.feed(content)
+    p.close()
+    text = "".join(p.out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def mastodon(s: dict, src: str) -> Post:
+    reblog = s.get("reblog")
+    inner = reblog if isinstance(reblog, dict) else s
+    acct = (inner.get("account") or {}).get("acct")
+    text = mastodon_html_to_text(inner.get("content") or "")
+    if isinstance(reblog, dict):
+        text = f"RT @{acct}: {text}"
+    outer_acct = (s.get("account") or {}).get("acct")
+    return Post(
+        id=str(s["id"]),
+        text=text,
+        platform="mastodon",
+        format="mastodon",
+        author=outer_acct,
+        created_at=_iso(s.get("created_at")),
+        lang=inner.get("language"),
+        reply_to=_str(inner.get("in_reply_to_id")),
+        is_repost=isinstance(reblog, dict),
+        is_bot=(s.get("account") or {}).get("bot"),
+        url=s.get("url") or s.get("uri"),
+        source=src,
+        extra={"spoiler_text": inner.get("spoiler_text") or "", "visibility": s.get("visibility")},
+    )
+
+
+# ---- mynah's own JSONL -------------------------------------------------------------------------
+
+
+def mynah_post(d: dict, src: str) -> Post:
+    return Post(
+        id=str(d["id"]),
+        text=d["text"],
+        platform=d.get("platform", "mynah"),
+        format="mynah",
+        author=d.get("author"),
+        created_at=_iso(d.get("created_at")),
+        lang=d.get("lang"),
+        reply_to=_str(d.get("reply_to")),
+        conversation_id=_str(d.get("conversation_id")),
+        is_repost=d.get("kind") == "repost" or bool(d.get("repost_of")),
+        is_bot=d.get("is_bot"),
+        source=src,
+    )
+
+
+# ---- dispatch ----------------------------------------------------------------------------------
+
+
+def classify(obj: dict) -> str | None:
+    """Which reader a JSON object belongs to, from the fields each platform documents."""
+    if "data" in obj and ("includes" in obj or "meta" in obj or isinstance(obj["data"], list)):
+        return "x_v2_envelope"
+    if "kind" in obj and "did" in obj:
+        return "jetstream"
+    if "content" in obj and "account" in obj:
+        return "mastodon"
+    if "id_str" in obj or "full_text" in obj or ("user" in obj and "text" in obj):
+        return "x_v1"
+    if "edit_history_tweet_ids" in obj or "author_id" in obj or "note_tweet" in obj:
+        return "x_v2"
+    if "text" in obj and "id" in obj:
+        return "mynah"
+    return None
+
+
+def _from_obj(obj, src: str) -> Iterator[Post | Malformed]:
+    if not isinstance(obj, dict):
+        yield Malformed(src, "not a JSON object")
+        return
+    kind = classify(obj)
+    try:
+        if kind == "x_v2_envelope":
+            data = obj["data"] if isinstance(obj["data"], list) else [obj["data"]]
+            for i, t in enumerate(data):
+                if not isinstance(t, dict) or "id" not in t:
+                    yield Malformed(f"{src} data[{i}]", "tweet without an id")
+                    continue
+                yield x_v2(t, obj.get("includes") or {}, f"{src} data[{i}]")
+        elif kind == "x_v2":
+            yield x_v2(obj, {}, src)
+        elif kind == "x_v1":
+            yield x_v1(obj, src)
+        elif kind == "jetstream":
+            p = jetstream(obj, src)
+            if p is not None:
+                yield p
+        elif kind == "mastodon":
+            yield mastodon(obj, src)
+        elif kind == "mynah":
+            if not isinstance(obj["text"], str):
+                raise ValueError("'text' is not a string")
+            yield mynah_post(obj, src)
+        else:
+            yield Malformed(
+                src,
+                "unknown record shape (not X v1.1/v2, Jetstream, Mastodon or mynah JSONL)",
+                json.dumps(obj)[:300],
+            )
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        yield Malformed(src, f"{kind} record is missing or has a bad field: {e}", json.dumps(obj)[:300])
+
+
+def read_csv(
+    path: Path,
+    f: io.TextIOBase,
+    text_col: str,
+    id_col: str | None,
+    author_col: str | None,
+    time_col: str | None,
+) -> Iterator[Post | Malformed]:
+    reader = csv.DictReader(f)
+    if text_col not in (reader.fieldnames or []):
+        yield Malformed(
+            f"{path}:1",
+            f"CSV has no column {text_col!r} (columns: {', '.join(reader.fieldnames or [])}); choose one with --text-column",
+        )
+        return
+    for row in reader:
+        line = reader.line_num
+        text = row.get(text_col)
+        if text is None or None in row:
+            yield Malformed(f"{path}:{line}", "row has the wrong number of fields")
+            continue
+        pid = (row.get(id_col) if id_col else None) or f"{path.name}:{line}"
+        yield Post(
+            id=str(pid),
+            text=text,
+            platform="csv",
+            format="csv",
+            author=row.get(author_col) if author_col else None,
+            created_at=_iso(row.get(time_col)) if time_col else None,
+            source=f"{path}:{line}",
+        )
+
+
+def read_file(
+    path: str | os.PathLike,
+    text_col: str = "text",
+    id_col: str | None = "id",
+    author_col: str | None = "author",
+    time_col: str | None = "created_at",
+) -> Iterator[Post | Malformed]:
+    """Every record of one input file, in order."""
+    path = Path(path)
+    name = path.name.lower()
+    for ext in (".gz", ".zst"):
+        name = name.removesuffix(ext)
+    with open_text(path) as f:
+        if re.fullmatch(r"tweets?(-part\d+)?\.js", name):
+            yield from read_archive(path, f)
+            return
+        if name.endswith(".csv"):
+            yield from read_csv(path, f, text_col, id_col, author_col, time_col)
+            return
+        first = f.readline()
+        stripped = first.strip()
+        whole = False
+        if stripped.startswith("["):
+            whole = True
+        elif stripped.startswith("{"):
+            try:
+                json.loads(stripped)
+            except ValueError:
+                whole = True  # a pretty-printed document, not JSONL
+        if whole:
+            rest = first + f.read()
+            try:
+                doc = json.loads(rest)
+            except ValueError as e:
+                yield Malformed(f"{path}:{getattr(e, 'lineno', 1)}", f"not valid JSON: {e}")
+                return
+            for i, obj in enumerate(doc if isinstance(doc, list) else [doc]):
+                yield from _from_obj(obj, f"{path}:item {i}" if isinstance(doc, list) else f"{path}:1")
+            return
+        if first:
+            yield from _line(path, 1, first)
+        for n, line in enumerate(f, 2):
+            yield from _line(path, n, line)
+
+
+def _line(path: Path, n: int, line: str) -> Iterator[Post | Malformed]:
+    if not line.strip():
+        return
+    src = f"{path}:{n}"
+    if "\ufffd" in line:
+        yield Malformed(src, "line is not valid UTF-8", line[:300])
+        return
+    try:
+        obj = json.loads(line)
+    except ValueError as e:
+        yield Malformed(src, f"invalid JSON ({e.msg} at column {e.colno})", line[:300])
+        return
+    yield from _from_obj(obj, src)
