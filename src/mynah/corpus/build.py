@@ -18,6 +18,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from collections import Counter, defaultdict
@@ -76,6 +77,8 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 def _is_input(p: Path) -> bool:
     name = p.name.lower().removesuffix(".gz").removesuffix(".zst")
+    if name.endswith(".js"):  # an X archive holds dozens of .js files; only the tweets are posts
+        return re.fullmatch(r"tweets?(-part\d+)?\.js", name) is not None
     return name.endswith(INPUT_SUFFIXES) and not name.startswith(".")
 
 

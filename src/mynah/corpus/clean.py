@@ -50,7 +50,7 @@ class FilterConfig:
     drop_platform_bots: bool = True
     max_url_ratio: float = 0.5  # URLs per word
     max_hashtags: int = 6
-    max_hashtag_ratio: float = 0.5  # hashtags per word
+    max_hashtag_ratio: float = 0.3  # hashtags per word, judged once a post has 4 or more
     max_mentions: int = 6
     exact_dedup: bool = True
     near_dedup: bool = True
@@ -127,7 +127,7 @@ def per_post_reason(post, raw_text: str, text: str, cfg: FilterConfig) -> str | 
     tags = len(HASHTAG_RE.findall(raw_text))
     if urls / words > cfg.max_url_ratio:
         return "spam_urls"
-    if tags > cfg.max_hashtags or (tags >= 3 and tags / words > cfg.max_hashtag_ratio):
+    if tags > cfg.max_hashtags or (tags >= 4 and tags / words >= cfg.max_hashtag_ratio):
         return "spam_hashtags"
     if len(MENTION_RE.findall(raw_text)) > cfg.max_mentions:
         return "spam_mentions"

@@ -1,0 +1,275 @@
+"""Corpus readers on hand-made fixtures that follow each platform's documented fields, and the build."""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from mynah.corpus.build import BuildConfig, build
+from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize
+from mynah.corpus.readers import Malformed, Post, mastodon_html_to_text, read_file
+
+FIX = Path(__file__).parent / "fixtures" / "corpus"
+
+
+def posts(path):
+    return [r for r in read_file(path) if isinstance(r, Post)]
+
+
+def test_x_v2_envelope_prefers_note_tweet_and_rebuilds_retweets():
+    ps = {p.id: p for p in posts(FIX / "x_v2_envelope.json")}
+    assert all(isinstance(i, str) for i in ps)
+    long = ps["1800000000000000001"]
+    assert long.text.endswith("the dining car and the breakfast menu.") and long.author == "alex_g"
+    rt = ps["1800000000000000002"]
+    assert rt.is_repost and rt.text == (
+        "RT @maria_lopez: The farmers market moved to the old station square this weekend. "
+        "Bring cash, half the stalls still do not take cards and the bakery stand sells out by ten."
+    )
+    reply = ps["1800000000000000003"]
+    assert reply.reply_to == "1800000000000000001" and reply.conversation_id == "1800000000000000001"
+    assert reply.created_at == "2026-03-01T09:05:00Z"
+
+
+def test_x_v1_text_preference_entities_and_retweets():
+    ps = posts(FIX / "x_v1.jsonl")
+    assert ps[0].text.startswith("Storm warning for the coast tonight & tomorrow, stay safe <3")
+    assert ps[0].created_at == "2018-10-10T20:19:24Z" and ps[0].author == "coastwatch"
+    assert ps[1].text.endswith("tickets stay valid.")  # extended_tweet.full_text over truncated text
+    assert (
+        ps[2].is_repost
+        and ps[2].text.startswith("RT @coastwatch: Storm warning")
+        and "stay safe" in ps[2].text
+    )
+    assert ps[3].reply_to == "1050118621198921728" and ps[3].lang == "es"
+
+
+def test_x_archive_strips_the_js_prefix_and_reads_string_numbers():
+    ps = posts(FIX / "archive" / "data" / "tweets.js")
+    assert [p.id for p in ps] == ["1600000000000000001", "1600000000000000002"]
+    assert ps[0].text == "My first post of the year: new sketchbook, new habits & fewer screens"
+    assert ps[0].author == "sketch_daily"  # from account.js beside it
+    assert ps[1].reply_to == "1599999999999999999" and ps[0].format == "x_archive"
+
+
+def test_archive_is_parsed_never_evaluated(tmp_path):
+    evil = tmp_path / "tweets.js"
+    evil.write_text('window.YTD.tweets.part0 = (function(){ require("fs").writeFileSync("pwned", "x") })()')
+    recs = list(read_file(evil))
+    assert len(recs) == 1 and isinstance(recs[0], Malformed) and "does not parse" in recs[0].reason
+
+
+def test_jetstream_creates_updates_deletes_and_threads():
+    recs = posts(FIX / "jetstream.jsonl")
+    ops = [(p.op, p.id.rsplit("/", 1)[1]) for p in recs]
+    assert ops == [
+        ("create", "3l3qo2vutsw2b"),
+        ("create", "3l3qo2vutsw2c"),
+        ("create", "3l3qo2vutsw2e"),
+        ("delete", "3l3qo2vutsw2e"),
+        ("update", "3l3qo2vutsw2b"),
+    ]  # likes and identity events skipped
+    reply = recs[1]
+    assert reply.lang == "de" and reply.reply_to == "at://did:plc:abc123/app.bsky.feed.post/3l3qo2vutsw2b"
+    assert reply.conversation_id == reply.reply_to
+
+
+def test_mastodon_html_mentions_invisible_spans_reblogs():
+    ps = posts(FIX / "mastodon.json")
+    assert (
+        ps[0].text
+        == "Thanks @anna for the seedlings! Guide here: blog.example.net/tomato-guide\n\nSecond paragraph & more."
+    )
+    assert ps[0].extra == {"spoiler_text": "", "visibility": "public"}
+    assert (
+        ps[1].is_repost
+        and ps[1].text == "RT @soil@other.example: Compost tip: balance greens and browns\nand keep it moist."
+    )
+    assert ps[1].is_bot and ps[1].extra["spoiler_text"] == "gardening"
+    assert (
+        ps[2].reply_to == "113000000000000001"
+        and ps[2].extra["visibility"] == "unlisted"
+        and ps[2].lang == "de"
+    )
+    assert mastodon_html_to_text("<p>a<br/>b</p><p>c</p>") == "a\nb\n\nc"
+
+
+def test_csv_with_chosen_columns():
+    ps = [
+        r
+        for r in read_file(
+            FIX / "posts.csv", text_col="body", id_col="post_id", author_col="user", time_col="time"
+        )
+    ]
+    assert [p.id for p in ps] == ["c1", "c2"] and ps[1].author == "ben"
+    bad = list(read_file(FIX / "posts.csv", text_col="message"))
+    assert isinstance(bad[0], Malformed) and "no column 'message'" in bad[0].reason
+
+
+def test_gz_and_zst_inputs_read_the_same(tmp_path):
+    zstandard = pytest.importorskip("zstandard")
+    raw = (FIX / "x_v1.jsonl").read_bytes()
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(raw))
+    (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(raw))
+    plain = [p.text for p in posts(FIX / "x_v1.jsonl")]
+    assert (
+        [p.text for p in posts(tmp_path / "a.jsonl.gz")]
+        == plain
+        == [p.text for p in posts(tmp_path / "a.jsonl.zst")]
+    )
+
+
+def test_malformed_lines_name_file_and_line():
+    recs = list(read_file(FIX / "bad.jsonl"))
+    bad = [r for r in recs if isinstance(r, Malformed)]
+    assert [r.source.rsplit(":", 1)[1] for r in bad] == ["2", "3", "4", "5"]
+    assert "invalid JSON" in bad[0].reason and "not a JSON object" in bad[1].reason
+    assert "unknown record shape" in bad[2].reason and "UTF-8" in bad[3].reason
+    assert [p.id for p in recs if isinstance(p, Post)] == ["m1"]
+
+
+def test_normalization_counts_every_replacement():
+    from collections import Counter
+
+    c = Counter()
+    text = "RT @ana: Mail ben.rivera@example.com or call +1 202 555 0143 &amp; see https://x.co/a from 10.0.0.12 @bob  ok"
+    out = normalize(text, NormalizeConfig(), c)
+    assert out == "Mail <email> or call <phone> & see <url> from <ip> @user ok"
+    assert (c["pii_email"], c["pii_phone"], c["pii_ip"], c["urls"], c["mentions"]) == (1, 1, 1, 1, 1)
+    kept = normalize("hi @bob", NormalizeConfig(mention_placeholder=None), Counter())
+    assert kept == "hi @bob"
+
+
+def test_build_mixed_fixtures_report_and_rejects(tmp_path):
+    cfg = BuildConfig(
+        filters=FilterConfig(min_chars=5),
+        vocab_size=300,
+        text_column="body",
+        id_column="post_id",
+        author_column="user",
+        time_column="time",
+    )
+    report = build([str(FIX)], tmp_path / "c", cfg, progress=False)
+    out = tmp_path / "c"
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["read"] == report["read"] and saved["kept"] == report["kept"] > 0
+    assert set(saved["formats"]) >= {"x_v2", "x_v1", "x_archive", "jetstream", "mastodon", "csv", "mynah"}
+    assert saved["malformed"] == 4 and saved["rejected"]["deleted"] == 1 and saved["rejected"]["repost"] >= 3
+    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
+    assert {r["source"].rsplit(":", 1)[1] for r in rejects} == {"2", "3", "4", "5"}
+    import pyarrow.parquet as pq
+
+    texts = [
+        t
+        for f in sorted((out / "posts").glob("*.parquet"))
+        for t in pq.read_table(f).column("text").to_pylist()
+    ]
+    assert any("(edited)" in t for t in texts)  # the Jetstream update replaced the create's text
+    assert not any("wrong photo" in t for t in texts)  # the deleted post is gone
+    assert any("<email>" in t and "<phone>" in t for t in texts)
+    assert (out / "report.md").read_text().startswith("# Corpus report")
+
+
+def test_build_from_nothing_usable_fails_and_bad_lines_only_warn(tmp_path):
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text('not json\n{"foo": 1}\n')
+    proc = run_cli("corpus", "build", str(only_bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "nothing usable" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli(
+        "corpus",
+        "build",
+        str(FIX / "bad.jsonl"),
+        str(FIX / "x_v1.jsonl"),
+        "--out",
+        str(tmp_path / "p"),
+        "--min-chars",
+        "5",
+        "--vocab-size",
+        "300",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 4 malformed input lines" in proc.stderr
+
+
+def test_dedup_near_dup_and_split_by_conversation(sample_dir, tmp_path):
+    report = build(
+        [str(sample_dir / "posts.jsonl")], tmp_path / "c", BuildConfig(vocab_size=512), progress=False
+    )
+    assert report["rejected"]["near_duplicate"] > 0 and report["rejected"]["repost"] > 0
+    assert report["rejected"].get("spam_hashtags", 0) + report["rejected"].get("spam_urls", 0) > 0
+    import pyarrow.parquet as pq
+
+    splits = {}
+    for f in (tmp_path / "c" / "posts").glob("*.parquet"):
+        for conv in pq.read_table(f).column("conversation_id").to_pylist():
+            splits.setdefault(conv, set()).add(f.name.split("-")[0])
+    assert splits and all(len(s) == 1 for s in splits.values())  # no thread on both sides
+
+
+@pytest.mark.slow
+def test_killed_build_resumes_without_duplicates_and_trains(sample_dir, tmp_path):
+    from mynah.sample import write_network
+
+    inputs = tmp_path / "in"
+    for i in range(6):
+        write_network(inputs / f"part{i}", n_posts=400, seed=10 + i)
+    straight = run_cli("corpus", "build", str(inputs), "--out", str(tmp_path / "a"), "--vocab-size", "400")
+    assert straight.returncode == 0, straight.stderr
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [
+        sys.executable,
+        "-m",
+        "mynah.cli",
+        "corpus",
+        "build",
+        str(inputs),
+        "--out",
+        str(tmp_path / "b"),
+        "--vocab-size",
+        "400",
+    ]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    work = tmp_path / "b" / ".work"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and len(list(work.glob("*.json"))) < 2:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = run_cli(
+        "corpus", "build", str(inputs), "--out", str(tmp_path / "b"), "--vocab-size", "400", "--resume"
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("a", "b"))
+    for k in ("read", "kept", "rejected", "malformed", "formats", "splits", "tokens"):
+        assert a[k] == b[k], k
+    import pyarrow.parquet as pq
+
+    ids = lambda d: sorted(
+        i
+        for f in (tmp_path / d / "posts").glob("*.parquet")
+        for i in pq.read_table(f).column("id").to_pylist()
+    )
+    assert ids("a") == ids("b") and len(set(ids("b"))) == len(ids("b"))
+    train = run_cli(
+        "train",
+        "--recipe",
+        "tiny",
+        "--data",
+        str(tmp_path / "b"),
+        "--out",
+        str(tmp_path / "run"),
+        "--max-steps",
+        "3",
+        "--micro-batch",
+        "2",
+        "--seq-len",
+        "32",
+    )
+    assert train.returncode == 0, train.stderr
