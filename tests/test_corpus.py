@@ -273,3 +273,77 @@ def test_killed_build_resumes_without_duplicates_and_trains(sample_dir, tmp_path
         "32",
     )
     assert train.returncode == 0, train.stderr
+
+
+@pytest.mark.slow
+def test_ray_engine_with_two_workers_keeps_exactly_the_local_set(tmp_path):
+    ray = pytest.importorskip("ray")
+    from mynah.sample import write_network
+
+    for i in range(4):
+        write_network(tmp_path / "in" / f"p{i}", n_posts=300, seed=30 + i)
+    (tmp_path / "in" / "fixtures").mkdir()
+    for name in ("x_v1.jsonl", "jetstream.jsonl", "mastodon.json", "bad.jsonl"):
+        (tmp_path / "in" / "fixtures" / name).write_bytes((FIX / name).read_bytes())
+    cfg = BuildConfig(vocab_size=400)
+    local = build([str(tmp_path / "in")], tmp_path / "local", cfg, progress=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        assert ray.available_resources().get("CPU") == 2
+        distributed = build([str(tmp_path / "in")], tmp_path / "ray", cfg, engine="ray", progress=False)
+    finally:
+        ray.shutdown()
+    import pyarrow.parquet as pq
+
+    kept = lambda d: sorted(
+        i
+        for f in (tmp_path / d / "posts").glob("*.parquet")
+        for i in pq.read_table(f).column("id").to_pylist()
+    )
+    assert kept("local") == kept("ray") and len(kept("ray")) == local["kept"]
+    for k in ("read", "kept", "rejected", "malformed", "formats", "splits"):
+        assert local[k] == distributed[k], k
+
+
+def test_bot_heuristics_rate_and_template(tmp_path):
+    from mynah.sample import CITIES, TOPICS
+
+    nouns = [n for _, by_lang in TOPICS.values() for n in by_lang["en"]]
+    rows = []
+    for i in range(25):  # 25 different posts in 12 minutes: faster than a person posts
+        rows.append(
+            {
+                "id": f"r{i}",
+                "author": "fastposter",
+                "created_at": f"2026-01-01T10:{i // 2:02d}:{(i % 2) * 30:02d}Z",
+                "text": f"thinking about {nouns[i]} while walking around {CITIES[i % len(CITIES)]} this week, number {i}",
+            }
+        )
+    for i in range(25):  # one template over 25 days
+        rows.append(
+            {
+                "id": f"t{i}",
+                "author": "orderbot",
+                "created_at": f"2026-01-{i + 1:02d}T09:00:00Z",
+                "text": f"Order {1000 + i * 7} shipped to customer {5000 + i * 13} today",
+            }
+        )
+    for i in range(25):  # a person: varied posts over 25 days
+        rows.append(
+            {
+                "id": f"h{i}",
+                "author": "human",
+                "created_at": f"2026-01-{i + 1:02d}T20:00:00Z",
+                "text": f"Day {i}: {nouns[-1 - i]} in {CITIES[-1 - i % len(CITIES)]} was something else, {nouns[i * 3 % len(nouns)]} too",
+            }
+        )
+    src = tmp_path / "posts.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = build(
+        [str(src)],
+        tmp_path / "c",
+        BuildConfig(vocab_size=300, filters=FilterConfig(near_dedup=False)),
+        progress=False,
+    )
+    assert report["rejected"]["bot_heuristic"] == 50
+    assert report["kept"] == 25

@@ -94,10 +94,8 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def process_file(path: str, work_dir: str, key: str, cfg: BuildConfig) -> dict:
-    """Stage 1 for one file: writes KEY.jsonl (survivors) and KEY.json (counts) by rename."""
-    work = Path(work_dir)
-    stats = {
+def new_stats(path: str) -> dict:
+    return {
         "file": str(path),
         "read": 0,
         "malformed": 0,
@@ -107,31 +105,46 @@ def process_file(path: str, work_dir: str, key: str, cfg: BuildConfig) -> dict:
         "samples": defaultdict(list),
         "rejects": [],
     }
+
+
+def stage1_lines(path: str, cfg: BuildConfig, stats: dict) -> Iterator[str]:
+    """Stage 1 for one file: the JSON lines of its surviving records; counts go into `stats`."""
+    for rec in read_file(path, cfg.text_column, cfg.id_column, cfg.author_column, cfg.time_column):
+        if isinstance(rec, Malformed):
+            stats["malformed"] += 1
+            stats["rejects"].append({"source": rec.source, "reason": rec.reason, "raw": rec.raw})
+            continue
+        stats["read"] += 1
+        stats["formats"][rec.format] += 1
+        if rec.op == "delete":
+            yield json.dumps({"op": "delete", "id": rec.id}) + "\n"
+            continue
+        raw = rec.text
+        text = normalize(raw, cfg.normalize, stats["changes"])
+        reason = per_post_reason(rec, raw, text, cfg.filters)
+        if reason:
+            stats["rejected"][reason] += 1
+            if len(stats["samples"][reason]) < cfg.samples_per_reason:
+                stats["samples"][reason].append(raw[:280])
+            continue
+        d = rec.as_dict()
+        d["raw"], d["text"] = raw, text
+        yield json.dumps(d, ensure_ascii=False) + "\n"
+
+
+def save_stage1(work: Path, key: str, lines, stats: dict) -> None:
+    """KEY.jsonl then KEY.json, each by rename: KEY.json existing means the file is done."""
     tmp = work / f"{key}.jsonl.tmp"
     with open(tmp, "w", encoding="utf-8") as out:
-        for rec in read_file(path, cfg.text_column, cfg.id_column, cfg.author_column, cfg.time_column):
-            if isinstance(rec, Malformed):
-                stats["malformed"] += 1
-                stats["rejects"].append({"source": rec.source, "reason": rec.reason, "raw": rec.raw})
-                continue
-            stats["read"] += 1
-            stats["formats"][rec.format] += 1
-            if rec.op == "delete":
-                out.write(json.dumps({"op": "delete", "id": rec.id}) + "\n")
-                continue
-            raw = rec.text
-            text = normalize(raw, cfg.normalize, stats["changes"])
-            reason = per_post_reason(rec, raw, text, cfg.filters)
-            if reason:
-                stats["rejected"][reason] += 1
-                if len(stats["samples"][reason]) < cfg.samples_per_reason:
-                    stats["samples"][reason].append(raw[:280])
-                continue
-            d = rec.as_dict()
-            d["raw"], d["text"] = raw, text
-            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+        out.writelines(lines)
     os.replace(tmp, work / f"{key}.jsonl")
     _atomic_text(work / f"{key}.json", json.dumps(stats, ensure_ascii=False))
+
+
+def process_file(path: str, work_dir: str, key: str, cfg: BuildConfig) -> dict:
+    """Stage 1 in this process, streaming straight to DIR/.work/."""
+    stats = new_stats(path)
+    save_stage1(Path(work_dir), key, stage1_lines(path, cfg, stats), stats)
     return stats
 
 
@@ -169,7 +182,9 @@ def _bots(work: Path, keys: list[str], cfg: FilterConfig) -> set[str]:
     for a, count in n.items():
         if count < cfg.bot_min_posts:
             continue
-        rate = count / max(_hours(first.get(a), last.get(a)), 1.0)
+        rate = count / max(
+            _hours(first.get(a), last.get(a)), 0.25
+        )  # a 15-minute floor: a burst is not a rate
         if rate > cfg.bot_max_per_hour or shapes[a].most_common(1)[0][1] / count >= cfg.bot_template_share:
             bots.add(a)
     return bots

@@ -56,7 +56,7 @@ class FilterConfig:
     near_dedup: bool = True
     near_threshold: float = 0.7
     bot_min_posts: int = 20  # an author needs this many posts before the heuristics judge it
-    bot_max_per_hour: float = 30.0
+    bot_max_per_hour: float = 60.0  # sustained over at least bot_min_posts: more than one a minute
     bot_template_share: float = 0.5  # share of an author's posts that fit one template
 
 
