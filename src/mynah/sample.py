@@ -13,9 +13,13 @@ posts vary enough for a model to learn more than a template list.
 
 from __future__ import annotations
 
+import csv
+import html
 import json
 import os
 import random
+import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -1008,7 +1012,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def write_network(out: str | os.PathLike, n_posts: int = 2000, seed: int = 0) -> Network:
-    """Write posts.jsonl, users.jsonl, dms.jsonl and conversations.jsonl under `out`."""
+    """Write posts.jsonl, users.jsonl, dms.jsonl, conversations.jsonl and exports/ under `out`."""
     net = build_network(n_posts, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -1016,4 +1020,225 @@ def write_network(out: str | os.PathLike, n_posts: int = 2000, seed: int = 0) ->
     _write_jsonl(out / "posts.jsonl", net.posts)
     _write_jsonl(out / "dms.jsonl", net.dms)
     _write_jsonl(out / "conversations.jsonl", net.conversations)
+    write_platform_exports(net, out / "exports")
     return net
+
+
+# ---- the same network as each platform would export it (for the corpus readers) --------------
+
+
+def _uid(handle: str) -> str:
+    return str(zlib.crc32(handle.encode()) + 10_000)
+
+
+def _v1_time(iso: str) -> str:
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").strftime("%a %b %d %H:%M:%S +0000 %Y")
+
+
+def _x_escape(text: str) -> str:
+    # X's v1.1 and archive text escapes exactly these three characters.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mastodon_html(text: str) -> str:
+    """Post text as Mastodon renders it: h-card mentions, links with invisible spans, <br>."""
+    out = []
+    for token in re.split(r"(\s+)", text):
+        if token.startswith("@") and len(token) > 1:
+            name = token[1:]
+            out.append(
+                f'<span class="h-card" translate="no"><a href="https://social.example/@{html.escape(name)}" '
+                f'class="u-url mention">@<span>{html.escape(name)}</span></a></span>'
+            )
+        elif token.startswith("https://"):
+            rest = html.escape(token[len("https://") :])
+            out.append(
+                f'<a href="{html.escape(token)}" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span>'
+                f'<span class="">{rest}</span><span class="invisible"></span></a>'
+            )
+        else:
+            out.append(html.escape(token).replace("\n", "<br>"))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def write_platform_exports(net: Network, out: str | os.PathLike) -> None:
+    """Write the posts as X v2 / v1.1 / archive, Jetstream, Mastodon and CSV exports.
+
+    The same posts in every format, so each corpus reader can be checked against the
+    originals. Planted platform quirks: v2 truncates retweets (the reader rebuilds them from
+    includes.tweets) and long posts (note_tweet), v1.1 escapes &<>, the archive stores
+    numbers as strings, Jetstream carries later edits and deletes, Mastodon sends HTML.
+    """
+    out = Path(out)
+    (out / "x_archive" / "data").mkdir(parents=True, exist_ok=True)
+    by_id = {p["id"]: p for p in net.posts}
+    users = {u.handle: u for u in net.users}
+    original = lambda p: by_id.get(p.get("repost_of") or "")
+
+    def v2_tweet(p):
+        t = {
+            "id": p["id"],
+            "text": p["text"],
+            "author_id": _uid(p["author"]),
+            "created_at": p["created_at"].replace("Z", ".000Z"),
+            "lang": p["lang"],
+            "conversation_id": p["conversation_id"],
+            "edit_history_tweet_ids": [p["id"]],
+        }
+        refs = []
+        if p["reply_to"]:
+            refs.append({"type": "replied_to", "id": p["reply_to"]})
+        if original(p):
+            refs.append({"type": "retweeted", "id": p["repost_of"]})
+            if len(p["text"]) > 140:
+                t["text"] = p["text"][:139] + "…"
+        elif len(p["text"]) > 120:
+            t["text"], t["note_tweet"] = p["text"][:100] + "…", {"text": p["text"]}
+        if refs:
+            t["referenced_tweets"] = refs
+        return t
+
+    lines = []
+    for i in range(0, len(net.posts), 100):
+        page = net.posts[i : i + 100]
+        refs = [original(p) for p in page if original(p)]
+        authors = sorted({p["author"] for p in page} | {o["author"] for o in refs})
+        env = {
+            "data": [v2_tweet(p) for p in page],
+            "includes": {
+                "users": [
+                    {"id": _uid(a), "username": a, "name": users[a].name if a in users else a}
+                    for a in authors
+                ],
+                "tweets": [v2_tweet(o) for o in refs],
+            },
+            "meta": {"result_count": len(page)},
+        }
+        lines.append(json.dumps(env, ensure_ascii=False))
+    _write_lines(out / "x_v2.jsonl", lines)
+
+    def v1_tweet(p):
+        t = {
+            "id_str": p["id"],
+            "created_at": _v1_time(p["created_at"]),
+            "full_text": _x_escape(p["text"]),
+            "lang": p["lang"],
+            "user": {"id_str": _uid(p["author"]), "screen_name": p["author"]},
+            "in_reply_to_status_id_str": p["reply_to"],
+        }
+        if original(p):
+            t["full_text"] = _x_escape(p["text"][:139] + "…" if len(p["text"]) > 140 else p["text"])
+            t["retweeted_status"] = v1_tweet(original(p))
+        return t
+
+    _write_lines(out / "x_v1.jsonl", [json.dumps(v1_tweet(p), ensure_ascii=False) for p in net.posts])
+
+    owner = max(users, key=lambda h: sum(p["author"] == h for p in net.posts[:2000]))
+    mine = [p for p in net.posts if p["author"] == owner and not original(p)]
+    items = [
+        {
+            "tweet": {
+                "id_str": p["id"],
+                "id": p["id"],
+                "created_at": _v1_time(p["created_at"]),
+                "full_text": _x_escape(p["text"]),
+                "lang": p["lang"],
+                "favorite_count": "0",
+                "retweet_count": "0",
+                "in_reply_to_status_id_str": p["reply_to"],
+            }
+        }
+        for p in mine
+    ]
+    (out / "x_archive" / "data" / "tweets.js").write_text(
+        "window.YTD.tweets.part0 = " + json.dumps(items, indent=2, ensure_ascii=False)
+    )
+    account = [
+        {"account": {"username": owner, "accountId": _uid(owner), "accountDisplayName": users[owner].name}}
+    ]
+    (out / "x_archive" / "data" / "account.js").write_text(
+        "window.YTD.account.part0 = " + json.dumps(account, indent=2)
+    )
+
+    did = lambda h: f"did:plc:{_uid(h)}"
+    uri = lambda p: f"at://{did(p['author'])}/app.bsky.feed.post/{p['id']}"
+    events, later = [], []
+    for n, p in enumerate(net.posts):
+        rec = {
+            "$type": "app.bsky.feed.post",
+            "createdAt": p["created_at"],
+            "langs": [p["lang"]],
+            "text": p["text"],
+        }
+        if p["reply_to"] and p["reply_to"] in by_id:
+            rec["reply"] = {
+                "root": {
+                    "uri": uri(by_id[p["conversation_id"]]) if p["conversation_id"] in by_id else uri(p)
+                },
+                "parent": {"uri": uri(by_id[p["reply_to"]])},
+            }
+        commit = {
+            "rev": f"r{n}",
+            "operation": "create",
+            "collection": "app.bsky.feed.post",
+            "rkey": p["id"],
+            "record": rec,
+        }
+        events.append({"did": did(p["author"]), "time_us": n, "kind": "commit", "commit": commit})
+        if n % 50 == 7:
+            later.append(
+                {
+                    "did": did(p["author"]),
+                    "kind": "commit",
+                    "commit": {
+                        **commit,
+                        "operation": "update",
+                        "record": {**rec, "text": p["text"] + " (edited)"},
+                    },
+                }
+            )
+        elif n % 70 == 9:
+            later.append(
+                {
+                    "did": did(p["author"]),
+                    "kind": "commit",
+                    "commit": {"operation": "delete", "collection": "app.bsky.feed.post", "rkey": p["id"]},
+                }
+            )
+    _write_lines(out / "jetstream.jsonl", [json.dumps(e, ensure_ascii=False) for e in events + later])
+
+    def status(p):
+        s = {
+            "id": p["id"],
+            "created_at": p["created_at"],
+            "in_reply_to_id": p["reply_to"],
+            "spoiler_text": "",
+            "visibility": "public",
+            "language": p["lang"],
+            "content": _mastodon_html(p["text"]),
+            "url": f"https://social.example/@{p['author']}/{p['id']}",
+            "account": {
+                "acct": p["author"],
+                "username": p["author"],
+                "bot": users[p["author"]].is_bot if p["author"] in users else False,
+            },
+            "reblog": None,
+        }
+        if original(p):
+            s["content"], s["reblog"] = "", status(original(p))
+        return s
+
+    _write_lines(out / "mastodon.jsonl", [json.dumps(status(p), ensure_ascii=False) for p in net.posts])
+
+    tmp = out / "posts.csv.tmp"
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "author", "created_at", "text"])
+        w.writerows([p["id"], p["author"], p["created_at"], p["text"]] for p in net.posts)
+    os.replace(tmp, out / "posts.csv")
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    os.replace(tmp, path)

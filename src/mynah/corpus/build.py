@@ -296,6 +296,8 @@ def _global_stage(
     out: Path, work: Path, keys: list[str], stats: list[dict], cfg: BuildConfig, progress: bool
 ) -> dict:
     f = cfg.filters
+    # Ids are unique within a platform only (an X id may equal a Mastodon id); Jetstream ids
+    # are at:// URIs, and its deletes carry no platform, so they are matched by id alone.
     deleted = {r["id"] for r in _records(work, keys) if r.get("op") == "delete"}
     updates = {r["id"]: r for r in _records(work, keys) if r.get("op") == "update"}
     bots = _bots(work, keys, f) if f.bot_min_posts else set()
@@ -312,15 +314,16 @@ def _global_stage(
         if op == "delete":
             continue
         pid = r["id"]
-        if op == "update" and pid in seen_ids:
+        uid = f"{r.get('platform')}:{pid}"
+        if op == "update" and uid in seen_ids:
             continue  # already applied to its create
         reason = None
         if pid in deleted:
             reason = "deleted"
-        elif pid in seen_ids:
+        elif uid in seen_ids:
             reason = "duplicate_id"
         else:
-            seen_ids.add(pid)
+            seen_ids.add(uid)
             if pid in updates:
                 r = {**r, "text": updates[pid]["text"], "raw": updates[pid]["raw"]}
             if r.get("author") in bots:
