@@ -109,6 +109,8 @@ def test_csv_with_chosen_columns():
         )
     ]
     assert [p.id for p in ps] == ["c1", "c2"] and ps[1].author == "ben"
+    loose = list(read_file(FIX / "posts.csv", text_col="message, BODY ", id_col="POST_ID"))
+    assert [p.text for p in loose] == [p.text for p in ps] and loose[0].id == "c1"
     bad = list(read_file(FIX / "posts.csv", text_col="message"))
     assert isinstance(bad[0], Malformed) and "no column 'message'" in bad[0].reason
 

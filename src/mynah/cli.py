@@ -273,7 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--vocab-size", type=int, default=4096, help="size of the BPE tokenizer trained on the kept posts"
     )
     p.add_argument("--tokenizer", default=None, help="reuse this tokenizer folder instead of training one")
-    p.add_argument("--text-column", default="text", help="CSV: the column holding the post text")
+    p.add_argument(
+        "--text-column",
+        default="text",
+        help="CSV: the text column; comma-separated names try each (case and spaces ignored)",
+    )
     p.add_argument("--id-column", default="id")
     p.add_argument("--author-column", default="author")
     p.add_argument("--time-column", default="created_at")

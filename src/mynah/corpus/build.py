@@ -309,48 +309,57 @@ def _global_stage(
     shards = _ParquetShards(out)
     kept = Counter()
     total = sum(s["read"] - sum(s["rejected"].values()) for s in stats)  # records stage 1 wrote
-    for r in tqdm(_records(work, keys), total=total, desc="deduplicating", unit="post", disable=not progress):
-        op = r.get("op")
-        if op == "delete":
-            continue
+
+    def first_reason(r: dict) -> tuple[str | None, dict]:
+        """Every check but near-dup, in order; none of them depends on near-dup outcomes."""
         pid = r["id"]
         uid = f"{r.get('platform')}:{pid}"
-        if op == "update" and uid in seen_ids:
-            continue  # already applied to its create
-        reason = None
         if pid in deleted:
-            reason = "deleted"
-        elif uid in seen_ids:
-            reason = "duplicate_id"
-        else:
-            seen_ids.add(uid)
-            if pid in updates:
-                r = {**r, "text": updates[pid]["text"], "raw": updates[pid]["raw"]}
-            if r.get("author") in bots:
-                reason = "bot_heuristic"
-            elif (
-                f.exact_dedup
-                and (
-                    h := int.from_bytes(
-                        hashlib.blake2b(r["text"].lower().encode(), digest_size=8).digest(), "little"
-                    )
-                )
-                in exact
-            ):
-                reason = "duplicate"
-            else:
-                if f.exact_dedup:
-                    exact.add(h)
-                if near is not None and near.check_add(r["text"]) is not None:
-                    reason = "near_duplicate"
-        if reason:
-            rejected[reason] += 1
-            if len(samples[reason]) < cfg.samples_per_reason:
-                samples[reason].append(r.get("raw", r["text"])[:280])
-            continue
-        split = "val" if is_validation(str(r.get("conversation_id") or pid), cfg.val_frac) else "train"
-        kept[split] += 1
-        shards.add(split, r)
+            return "deleted", r
+        if uid in seen_ids:
+            return "duplicate_id", r
+        seen_ids.add(uid)
+        if pid in updates:
+            r = {**r, "text": updates[pid]["text"], "raw": updates[pid]["raw"]}
+        if r.get("author") in bots:
+            return "bot_heuristic", r
+        if f.exact_dedup:
+            h = int.from_bytes(hashlib.blake2b(r["text"].lower().encode(), digest_size=8).digest(), "little")
+            if h in exact:
+                return "duplicate", r
+            exact.add(h)
+        return None, r
+
+    def finish(chunk: list[tuple[str | None, dict]]) -> None:
+        # Near-dup signatures are computed for the chunk at once (much cheaper per post),
+        # then decided in input order, exactly as one at a time.
+        todo = [i for i, (reason, _) in enumerate(chunk) if reason is None]
+        if near is not None and todo:
+            for i, hit in zip(todo, near.check_add_batch([chunk[i][1]["text"] for i in todo])):
+                if hit is not None:
+                    chunk[i] = ("near_duplicate", chunk[i][1])
+        for reason, r in chunk:
+            if reason:
+                rejected[reason] += 1
+                if len(samples[reason]) < cfg.samples_per_reason:
+                    samples[reason].append(r.get("raw", r["text"])[:280])
+                continue
+            split = (
+                "val" if is_validation(str(r.get("conversation_id") or r["id"]), cfg.val_frac) else "train"
+            )
+            kept[split] += 1
+            shards.add(split, r)
+
+    chunk: list[tuple[str | None, dict]] = []
+    for r in tqdm(_records(work, keys), total=total, desc="deduplicating", unit="post", disable=not progress):
+        op = r.get("op")
+        if op == "delete" or (op == "update" and f"{r.get('platform')}:{r['id']}" in seen_ids):
+            continue  # a delete is applied through `deleted`; an update to its create
+        chunk.append(first_reason(r))
+        if len(chunk) == 1024:
+            finish(chunk)
+            chunk = []
+    finish(chunk)
     shards.close()
     report = _report(stats, rejected, samples, kept)
     if sum(kept.values()):

@@ -47,31 +47,63 @@ class NearDuplicates:
         self.tables: list[dict[int, int]] = [{} for _ in range(bands)]
         self._sigs: list[np.ndarray] = []
 
-    def signature(self, text: str) -> np.ndarray:
-        b = np.frombuffer(text.lower().encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+    def signatures(self, texts: list[str]) -> np.ndarray:
+        """MinHash signatures [len(texts), num_perm] (uint32), computed for the batch at once.
+
+        Per-post numpy calls cost more in overhead than in arithmetic for posts this short,
+        so all shingles of the batch are hashed together and each post's minimum is taken
+        over its own segment with `np.minimum.reduceat`.
+        """
         n = self.ngram
-        if len(b) < n:
-            b = np.concatenate([b, np.zeros(n - len(b), np.uint64)])
-        h = np.zeros(len(b) - n + 1, dtype=np.uint64)
-        for k in range(n):  # FNV-style mix of each n-byte window, vectorized over windows
-            h = (h ^ b[k : k + len(h)]) * np.uint64(1099511628211)
+        parts, starts, total = [], [], 0
+        for text in texts:
+            b = text.lower().encode("utf-8")
+            if len(b) < n:
+                b = b + bytes(n - len(b))
+            parts.append(b)
+            starts.append(total)
+            total += len(b) - n + 1
+        buf = np.frombuffer(b"".join(parts), dtype=np.uint8).astype(np.uint64)
+        # window k of post i starts at byte offset (its start in buf) + k; build that index once
+        offsets = np.zeros(total, dtype=np.int64)
+        pos = 0
+        for part, start in zip(parts, starts):
+            m = len(part) - n + 1
+            offsets[start : start + m] = np.arange(pos, pos + m)
+            pos += len(part)
+        h = np.zeros(total, dtype=np.uint64)
+        for k in range(n):  # FNV-style mix of each n-byte window
+            h = (h ^ buf[offsets + k]) * np.uint64(1099511628211)
         h = (h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
         # multiply-shift universal hashing: top 32 bits of (a*h + c) mod 2^64, one row per permutation
-        return ((self.a * h[None, :] + self.c) >> np.uint64(32)).min(axis=1).astype(np.uint32)
+        hashed = (self.a * h[None, :] + self.c) >> np.uint64(32)
+        return np.minimum.reduceat(hashed, np.asarray(starts), axis=1).T.astype(np.uint32)
 
-    def _band_keys(self, sig: np.ndarray) -> list[int]:
-        return (sig.reshape(self.bands, self.rows).astype(np.uint64) * self.mix).sum(axis=1).tolist()
+    def signature(self, text: str) -> np.ndarray:
+        return self.signatures([text])[0]
+
+    def band_keys(self, sigs: np.ndarray) -> list[list[int]]:
+        """One 64-bit key per band for each signature row (a band's rows mixed into one int)."""
+        n = len(sigs)
+        return (sigs.reshape(n, self.bands, self.rows).astype(np.uint64) * self.mix).sum(axis=2).tolist()
 
     def check_add(self, text: str) -> int | None:
         """Index of an earlier kept post this one nearly duplicates, or None (and remember it)."""
-        sig = self.signature(text)
-        keys = self._band_keys(sig)
+        return self.check_add_batch([text])[0]
+
+    def check_add_batch(self, texts: list[str]) -> list[int | None]:
+        """`check_add` for each text in order (a later text can match an earlier one of the batch)."""
+        sigs = self.signatures(texts)
+        return [self.check_add_signature(sig, keys) for sig, keys in zip(sigs, self.band_keys(sigs))]
+
+    def check_add_signature(self, sig: np.ndarray, keys: list[int]) -> int | None:
         seen: set[int] = set()
+        need = self.threshold * len(sig)
         for table, key in zip(self.tables, keys):
             j = table.get(key)
             if j is not None and j not in seen:
                 seen.add(j)
-                if float(np.mean(self._sigs[j] == sig)) >= self.threshold:
+                if np.count_nonzero(self._sigs[j] == sig) >= need:
                     return j
         idx = len(self._sigs)
         self._sigs.append(sig)

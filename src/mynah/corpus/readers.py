@@ -394,6 +394,18 @@ def _from_obj(obj, src: str) -> Iterator[Post | Malformed]:
         yield Malformed(src, f"{kind} record is missing or has a bad field: {e}", json.dumps(obj)[:300])
 
 
+def _column(fieldnames: list[str], wanted: str | None) -> str | None:
+    """The header matching one of the comma-separated names in `wanted`, ignoring case and
+    surrounding spaces (exports write ' Tweet Text'); the first name present wins."""
+    if not wanted:
+        return None
+    norm = {f.strip().casefold(): f for f in fieldnames}
+    for name in wanted.split(","):
+        if name.strip().casefold() in norm:
+            return norm[name.strip().casefold()]
+    return None
+
+
 def read_csv(
     path: Path,
     f: io.TextIOBase,
@@ -403,26 +415,33 @@ def read_csv(
     time_col: str | None,
 ) -> Iterator[Post | Malformed]:
     reader = csv.DictReader(f)
-    if text_col not in (reader.fieldnames or []):
+    names = reader.fieldnames or []
+    text_key = _column(names, text_col)
+    if text_key is None:
         yield Malformed(
             f"{path}:1",
-            f"CSV has no column {text_col!r} (columns: {', '.join(reader.fieldnames or [])}); choose one with --text-column",
+            f"CSV has no column {text_col!r} (columns: {', '.join(n.strip() for n in names)}); choose one with --text-column",
         )
         return
+    id_key, author_key, time_key = (
+        _column(names, id_col),
+        _column(names, author_col),
+        _column(names, time_col),
+    )
     for row in reader:
         line = reader.line_num
-        text = row.get(text_col)
+        text = row.get(text_key)
         if text is None or None in row:
             yield Malformed(f"{path}:{line}", "row has the wrong number of fields")
             continue
-        pid = (row.get(id_col) if id_col else None) or f"{path.name}:{line}"
+        pid = (row.get(id_key) or "").strip().strip("'\"") if id_key else ""
         yield Post(
-            id=str(pid),
+            id=pid or f"{path.name}:{line}",
             text=text,
             platform="csv",
             format="csv",
-            author=row.get(author_col) if author_col else None,
-            created_at=_iso(row.get(time_col)) if time_col else None,
+            author=row.get(author_key) if author_key else None,
+            created_at=_iso(row.get(time_key)) if time_key else None,
             source=f"{path}:{line}",
         )
 
