@@ -331,7 +331,7 @@ def mynah_post(d: dict, src: str) -> Post:
         lang=d.get("lang"),
         reply_to=_str(d.get("reply_to")),
         conversation_id=_str(d.get("conversation_id")),
-        is_repost=d.get("kind") == "repost" or bool(d.get("repost_of")),
+        is_repost=d.get("kind") == "repost" or bool(d.get("repost_of")) or d["text"].startswith("RT @"),
         is_bot=d.get("is_bot"),
         source=src,
     )
@@ -440,6 +440,7 @@ def read_csv(
             text=text,
             platform="csv",
             format="csv",
+            is_repost=text.startswith("RT @"),
             author=row.get(author_key) if author_key else None,
             created_at=_iso(row.get(time_key)) if time_key else None,
             source=f"{path}:{line}",
