@@ -73,3 +73,9 @@ def test_dms_and_conversations(sample_dir):
     for c in quoted:
         lines = [ln for ln in c["messages"][-1]["content"].splitlines() if ln.startswith("- @")]
         assert lines and all(ln.split(': "', 1)[1][:-1] in texts for ln in lines)
+
+
+def test_large_networks_get_unique_handles():
+    net = build_network(60_000, seed=0)  # more users than name combinations
+    handles = [u.handle for u in net.users]
+    assert len(handles) == len(set(handles)) == 5000

@@ -20,6 +20,7 @@ import os
 import random
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -737,7 +738,10 @@ def _make_users(g: _Gen, n_users: int) -> list[User]:
             style
         ]
         if handle in seen:
-            continue
+            # Only a few thousand name combinations exist; big networks need numbered handles.
+            if len(seen) < 2000:
+                continue
+            handle = f"{handle}{len(users)}"
         seen.add(handle)
         lang = g.r.choices(LANGS, LANG_WEIGHTS)[0]
         is_bot = g.r.random() < 0.04
@@ -1133,7 +1137,7 @@ def write_platform_exports(net: Network, out: str | os.PathLike) -> None:
 
     _write_lines(out / "x_v1.jsonl", [json.dumps(v1_tweet(p), ensure_ascii=False) for p in net.posts])
 
-    owner = max(users, key=lambda h: sum(p["author"] == h for p in net.posts[:2000]))
+    owner = Counter(p["author"] for p in net.posts[:2000]).most_common(1)[0][0]
     mine = [p for p in net.posts if p["author"] == owner and not original(p)]
     items = [
         {

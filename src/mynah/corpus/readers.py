@@ -19,7 +19,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,7 +43,9 @@ class Post:
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # A shallow copy: dataclasses.asdict deep-copies every field and was the largest
+        # single cost of a corpus build.
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -99,9 +101,16 @@ def _v2_text(t: dict) -> str:
     return note.get("text") or t.get("text") or ""
 
 
-def x_v2(t: dict, includes: dict, src: str) -> Post:
-    users = {u.get("id"): u for u in includes.get("users", [])}
-    tweets = {x.get("id"): x for x in includes.get("tweets", [])}
+def v2_lookups(includes: dict) -> tuple[dict, dict]:
+    """users and tweets of an envelope's `includes`, by id (built once per envelope)."""
+    return (
+        {u.get("id"): u for u in includes.get("users", [])},
+        {x.get("id"): x for x in includes.get("tweets", [])},
+    )
+
+
+def x_v2(t: dict, lookups: tuple[dict, dict], src: str) -> Post:
+    users, tweets = lookups
     refs = {r.get("type"): r.get("id") for r in t.get("referenced_tweets") or []}
     text = _v2_text(t)
     is_repost = "retweeted" in refs
@@ -365,13 +374,14 @@ def _from_obj(obj, src: str) -> Iterator[Post | Malformed]:
     try:
         if kind == "x_v2_envelope":
             data = obj["data"] if isinstance(obj["data"], list) else [obj["data"]]
+            lookups = v2_lookups(obj.get("includes") or {})
             for i, t in enumerate(data):
                 if not isinstance(t, dict) or "id" not in t:
                     yield Malformed(f"{src} data[{i}]", "tweet without an id")
                     continue
-                yield x_v2(t, obj.get("includes") or {}, f"{src} data[{i}]")
+                yield x_v2(t, lookups, f"{src} data[{i}]")
         elif kind == "x_v2":
-            yield x_v2(obj, {}, src)
+            yield x_v2(obj, ({}, {}), src)
         elif kind == "x_v1":
             yield x_v1(obj, src)
         elif kind == "jetstream":

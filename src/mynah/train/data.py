@@ -23,11 +23,14 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from mynah.tokenizer import Tokenizer, train_tokenizer
+
+if TYPE_CHECKING:
+    import torch
 
 
 class DataError(ValueError):
@@ -223,6 +226,8 @@ class PretrainBatches:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         ids = sample_ids(step, micro, rank, world, micro_bs, accum)
         rows = np.stack([self.stream.window(self.order[g] * self.seq_len, self.seq_len + 1) for g in ids])
+        import torch  # imported here so corpus building never loads torch
+
         t = torch.from_numpy(rows)
         return t[:, :-1], t[:, 1:]
 
@@ -234,6 +239,8 @@ def val_batches(
     n = max(1, min((len(stream) - 1) // seq_len, max_tokens // seq_len))
     length = min(seq_len, len(stream) - 1)
     rows = [stream.window(i * length, length + 1) for i in range(n)]
+    import torch
+
     out = []
     for i in range(0, n, batch):
         t = torch.from_numpy(np.stack(rows[i : i + batch]))

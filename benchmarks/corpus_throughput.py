@@ -1,0 +1,159 @@
+"""Corpus pipeline throughput, memory, and near-duplicate quality against datasketch.
+
+1. Near-dup stage vs datasketch MinHashLSH, same permutations (128), threshold (0.7) and
+   shingles (5-byte), on distinct base posts plus planted near-duplicates (small edits):
+   posts/s, recall and precision for each.
+2. End to end (`mynah corpus build` in a fresh process) on N sample posts written as X API
+   v2 JSONL, with and without near-dup: posts/s and peak RSS, at N/4 and N to show
+   whether memory stays flat as input grows.
+3. Optionally the real CrisisLex tweets (../shared/data/crisislex): the report's figures.
+
+    python benchmarks/corpus_throughput.py --posts 1000000 --crisislex ../shared/data/crisislex
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mynah.corpus.minhash import NearDuplicates
+from mynah.sample import ADJ, CITIES, TOPICS, build_network, write_platform_exports
+
+
+def planted_set(n_base: int, n_dup: int, seed: int = 0) -> tuple[list[str], set[int]]:
+    """Distinct posts (random word sequences) then edited copies of some; returns texts and dup indices."""
+    r = random.Random(seed)
+    vocab = sorted(
+        {w for _, by in TOPICS.values() for ns in by.values() for n in ns for w in n.split()}
+        | {w for by in ADJ.values() for ws in by.values() for a in ws for w in a.split()}
+        | set(CITIES)
+    )
+    base = [" ".join(r.choice(vocab) for _ in range(r.randint(10, 22))) for _ in range(n_base)]
+    edits = [
+        lambda t: t + r.choice(["!", "!!", " 🔥", " 👀", " +1", " lol"]),
+        lambda t: t.lower(),
+        lambda t: t.upper()[:1] + t[1:],
+        lambda t: "via @" + r.choice(["ana", "ben", "kim"]) + ": " + t,
+        lambda t: t.replace(" ", "  ", 1),
+        lambda t: t.rsplit(" ", 1)[0] + " " + r.choice(vocab),
+    ]
+    dups = []
+    for _ in range(n_dup):
+        t = r.choice(base)
+        for e in r.sample(edits, 2):
+            t = e(t)
+        dups.append(t)
+    return base + dups, set(range(n_base, n_base + n_dup))
+
+
+def score(flags: list[bool], dups: set[int]) -> tuple[float, float]:
+    hits = {i for i, f in enumerate(flags) if f}
+    return len(hits & dups) / len(dups), len(hits & dups) / max(1, len(hits))
+
+
+def bench_near_dup(n_base: int, n_dup: int) -> None:
+    from datasketch import MinHash, MinHashLSH
+
+    texts, dups = planted_set(n_base, n_dup)
+    t = time.perf_counter()
+    nd = NearDuplicates(threshold=0.7)
+    ours = [
+        hit is not None for i in range(0, len(texts), 1024) for hit in nd.check_add_batch(texts[i : i + 1024])
+    ]
+    t_ours = time.perf_counter() - t
+
+    t = time.perf_counter()
+    lsh = MinHashLSH(threshold=0.7, num_perm=128)
+    theirs = []
+    for i, text in enumerate(texts):
+        b = text.lower().encode()
+        m = MinHash(num_perm=128)
+        m.update_batch([b[k : k + 5] for k in range(max(1, len(b) - 4))])
+        hit = bool(lsh.query(m))
+        theirs.append(hit)
+        if not hit:
+            lsh.insert(str(i), m)
+    t_theirs = time.perf_counter() - t
+    ro, po = score(ours, dups)
+    rt, pt = score(theirs, dups)
+    print(
+        f"near-dup on {len(texts):,} posts ({n_dup:,} planted): mynah {len(texts) / t_ours:,.0f} posts/s (recall {ro:.3f}, "
+        f"precision {po:.3f}); datasketch MinHashLSH {len(texts) / t_theirs:,.0f} posts/s (recall {rt:.3f}, precision {pt:.3f}); "
+        f"ratio {t_theirs / t_ours:.1f}x"
+    )
+
+
+def run_build(args: list[str]) -> tuple[float, float, dict]:
+    """Wall seconds, peak RSS (MiB) and report of one `mynah corpus build` in a fresh process."""
+    code = (
+        "import resource, sys, json; from mynah.cli import main; rc = main(sys.argv[1:]); "
+        "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), file=sys.stderr); sys.exit(rc)"
+    )
+    t = time.perf_counter()
+    p = subprocess.run(
+        [sys.executable, "-c", code, "corpus", "build", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+    )
+    wall = time.perf_counter() - t
+    if p.returncode:
+        sys.exit(f"build failed: {p.stderr[-2000:]}")
+    rss = json.loads(p.stderr.strip().splitlines()[-1])["rss"] / 1024
+    out = args[args.index("--out") + 1]
+    return wall, rss, json.loads(Path(out, "report.json").read_text())
+
+
+def bench_end_to_end(n: int, work: Path) -> None:
+    for size in (n // 4, n):
+        src = work / f"v2-{size}"
+        t = time.perf_counter()
+        write_platform_exports(build_network(size, seed=0), src)
+        print(f"(generated {size:,} posts in every format in {time.perf_counter() - t:.0f} s)")
+        data = str(src / "x_v2.jsonl")
+        for label, extra in (("without near-dup", ["--no-near-dedup"]), ("with near-dup", [])):
+            wall, rss, rep = run_build([data, "--out", str(work / f"out-{size}-{len(extra)}"), *extra])
+            print(
+                f"end to end, {size:,} v2 posts, {label}: {size / wall:,.0f} posts/s ({wall:.1f} s), peak RSS {rss:,.0f} MiB, "
+                f"kept {rep['kept']:,}, rejected {sum(rep['rejected'].values()):,}"
+            )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument("--near-dup-base", type=int, default=20_000)
+    ap.add_argument("--near-dup-planted", type=int, default=2_000)
+    ap.add_argument("--crisislex", default=None, help="path to ../shared/data/crisislex, if present")
+    a = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    bench_near_dup(a.near_dup_base, a.near_dup_planted)
+    with tempfile.TemporaryDirectory() as d:
+        bench_end_to_end(a.posts, Path(d))
+        if a.crisislex and Path(a.crisislex).exists():
+            wall, rss, rep = run_build(
+                [
+                    a.crisislex,
+                    "--out",
+                    str(Path(d) / "crisislex"),
+                    "--text-column",
+                    "tweet text,tweet",
+                    "--id-column",
+                    "tweet id",
+                ]
+            )
+            print(
+                f"crisislex: read {rep['read']:,}, kept {rep['kept']:,}, malformed {rep['malformed']}, rejected {rep['rejected']}, "
+                f"changes {rep['changes']}, tokens {rep.get('tokens')}; {rep['read'] / wall:,.0f} posts/s, peak RSS {rss:,.0f} MiB"
+            )
+
+
+if __name__ == "__main__":
+    main()
