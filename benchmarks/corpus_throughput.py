@@ -92,9 +92,12 @@ def bench_near_dup(n_base: int, n_dup: int) -> None:
 
 def run_build(args: list[str]) -> tuple[float, float, dict]:
     """Wall seconds, peak RSS (MiB) and report of one `mynah corpus build` in a fresh process."""
+    # VmHWM, not getrusage's ru_maxrss: on Linux ru_maxrss survives exec, so a child would
+    # report the parent's high-water mark at fork time.
     code = (
-        "import resource, sys, json; from mynah.cli import main; rc = main(sys.argv[1:]); "
-        "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), file=sys.stderr); sys.exit(rc)"
+        "import sys, json; from mynah.cli import main; rc = main(sys.argv[1:]); "
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
+        "print(json.dumps({'rss': int(hwm)}), file=sys.stderr); sys.exit(rc)"
     )
     t = time.perf_counter()
     p = subprocess.run(
@@ -115,7 +118,9 @@ def bench_end_to_end(n: int, work: Path) -> None:
     for size in (n // 4, n):
         src = work / f"v2-{size}"
         t = time.perf_counter()
-        write_platform_exports(build_network(size, seed=0), src)
+        net = build_network(size, seed=0)
+        write_platform_exports(net, src)
+        del net  # the builds below run in their own processes; keep this one small
         print(f"(generated {size:,} posts in every format in {time.perf_counter() - t:.0f} s)")
         data = str(src / "x_v2.jsonl")
         for label, extra in (("without near-dup", ["--no-near-dedup"]), ("with near-dup", [])):
