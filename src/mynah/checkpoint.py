@@ -17,6 +17,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from mynah.atomic import write_text
 from mynah.model import ModelConfig, Transformer, rope_tables
 
 
@@ -105,9 +106,7 @@ def config_from_hf(d: dict, where: str = "config.json") -> ModelConfig:
 
 
 def _atomic_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 def save_checkpoint(

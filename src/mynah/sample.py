@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from mynah.atomic import write_text
+
 LANGS = ("en", "de", "es")
 LANG_WEIGHTS = (0.6, 0.2, 0.2)
 
@@ -1007,12 +1009,7 @@ def _make_conversations(g: _Gen, posts: list[dict], dms: list[dict], n: int) -> 
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    # Temp file + rename: a killed run never leaves a half-written file behind.
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    _write_lines(path, [json.dumps(row, ensure_ascii=False) for row in rows])
 
 
 def write_network(out: str | os.PathLike, n_posts: int = 2000, seed: int = 0) -> Network:
@@ -1154,14 +1151,16 @@ def write_platform_exports(net: Network, out: str | os.PathLike) -> None:
         }
         for p in mine
     ]
-    (out / "x_archive" / "data" / "tweets.js").write_text(
-        "window.YTD.tweets.part0 = " + json.dumps(items, indent=2, ensure_ascii=False)
+    write_text(
+        out / "x_archive" / "data" / "tweets.js",
+        "window.YTD.tweets.part0 = " + json.dumps(items, indent=2, ensure_ascii=False),
     )
     account = [
         {"account": {"username": owner, "accountId": _uid(owner), "accountDisplayName": users[owner].name}}
     ]
-    (out / "x_archive" / "data" / "account.js").write_text(
-        "window.YTD.account.part0 = " + json.dumps(account, indent=2)
+    write_text(
+        out / "x_archive" / "data" / "account.js",
+        "window.YTD.account.part0 = " + json.dumps(account, indent=2),
     )
 
     did = lambda h: f"did:plc:{_uid(h)}"
@@ -1243,6 +1242,4 @@ def write_platform_exports(net: Network, out: str | os.PathLike) -> None:
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, "".join(line + "\n" for line in lines))

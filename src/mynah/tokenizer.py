@@ -19,6 +19,8 @@ from pathlib import Path
 from tokenizers import Tokenizer as _HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
+from mynah.atomic import write_text
+
 EOT = "<|endoftext|>"
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
@@ -114,7 +116,7 @@ class Tokenizer:
         """Write tokenizer.json + tokenizer_config.json + special_tokens_map.json (HF layout)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out / "tokenizer.json", self.tok.to_str())
+        write_text(out / "tokenizer.json", self.tok.to_str())
         added = {
             str(self.tok.token_to_id(t)): {
                 "content": t,
@@ -140,14 +142,14 @@ class Tokenizer:
             "additional_special_tokens": [IM_START, IM_END],
             "chat_template": CHAT_TEMPLATE,
         }
-        _atomic_write(out / "tokenizer_config.json", json.dumps(config, indent=2, ensure_ascii=False))
+        write_text(out / "tokenizer_config.json", json.dumps(config, indent=2, ensure_ascii=False))
         smap = {
             "bos_token": EOT,
             "eos_token": EOT,
             "pad_token": PAD,
             "additional_special_tokens": [IM_START, IM_END],
         }
-        _atomic_write(out / "special_tokens_map.json", json.dumps(smap, indent=2))
+        write_text(out / "special_tokens_map.json", json.dumps(smap, indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
@@ -172,9 +174,3 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096, min_frequency:
     )
     tok.train_from_iterator(texts, trainer=trainer)
     return Tokenizer(tok)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

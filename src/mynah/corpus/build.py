@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from mynah.atomic import write_text
 from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize, per_post_reason, template_key
 from mynah.corpus.minhash import NearDuplicates
 from mynah.corpus.readers import Malformed, read_file
@@ -88,12 +89,6 @@ def _file_key(path: Path, index: int) -> str:
     return f"{index:05d}-{h}"
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def new_stats(path: str) -> dict:
     return {
         "file": str(path),
@@ -138,7 +133,7 @@ def save_stage1(work: Path, key: str, lines, stats: dict) -> None:
     with open(tmp, "w", encoding="utf-8") as out:
         out.writelines(lines)
     os.replace(tmp, work / f"{key}.jsonl")
-    _atomic_text(work / f"{key}.json", json.dumps(stats, ensure_ascii=False))
+    write_text(work / f"{key}.json", json.dumps(stats, ensure_ascii=False))
 
 
 def process_file(path: str, work_dir: str, key: str, cfg: BuildConfig) -> dict:
@@ -428,8 +423,8 @@ def _write_outputs(out: Path, work: Path, keys: list[str], stats: list[dict], re
             for r in s["rejects"]:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     os.replace(tmp, out / "rejects.jsonl")
-    _atomic_text(out / "report.md", summary(report))
-    _atomic_text(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
+    write_text(out / "report.md", summary(report))
+    write_text(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False))
 
 
 def summary(report: dict) -> str:

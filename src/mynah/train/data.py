@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mynah.atomic import write_text
 from mynah.tokenizer import Tokenizer, train_tokenizer
 
 if TYPE_CHECKING:
@@ -139,9 +140,7 @@ def write_corpus(
         if buf or part == 0:
             flush()
     index = {"dtype": np.dtype(dtype).name, "shards": shards}
-    tmp = tdir / "index.json.tmp"
-    tmp.write_text(json.dumps(index, indent=2))
-    os.replace(tmp, tdir / "index.json")
+    write_text(tdir / "index.json", json.dumps(index, indent=2))
     return out
 
 

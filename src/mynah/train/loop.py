@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from mynah.atomic import write_text
 from mynah.checkpoint import save_checkpoint
 from mynah.model import Transformer
 from mynah.recipes import TrainConfig
@@ -234,7 +235,7 @@ def train_loop(
             _truncate_metrics(metrics_path, start)
     elif rank == 0:
         _write_metrics(metrics_path, [])
-        (out / "run.json").write_text(json.dumps({**run_info, "train": asdict(cfg)}, indent=2))
+        write_text(out / "run.json", json.dumps({**run_info, "train": asdict(cfg)}, indent=2))
     ddp = (
         torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=model.cfg.is_moe)
         if world > 1
