@@ -157,15 +157,24 @@ def _hours(a: str | None, b: str | None) -> float:
     return abs((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds()) / 3600
 
 
-def _bots(work: Path, keys: list[str], cfg: FilterConfig) -> set[str]:
-    """Authors that post faster than a person can, or mostly fill in one template."""
+def _prepass(work: Path, keys: list[str], cfg: FilterConfig) -> tuple[set[str], dict[str, dict], set[str]]:
+    """One read of stage 1's output for what the main pass must know ahead of time:
+    Jetstream deletes, the latest update of each post, and the bot authors (those who post
+    faster than a person can, or mostly fill in one template)."""
+    deleted: set[str] = set()
+    updates: dict[str, dict] = {}
     n: Counter = Counter()
     first: dict[str, str] = {}
     last: dict[str, str] = {}
     shapes: dict[str, Counter] = defaultdict(Counter)
     for r in _records(work, keys):
+        if r.get("op") == "delete":
+            deleted.add(r["id"])
+            continue
+        if r.get("op") == "update":
+            updates[r["id"]] = r
         a = r.get("author")
-        if r.get("op") == "delete" or not a:
+        if not a or not cfg.bot_min_posts:
             continue
         n[a] += 1
         t = r.get("created_at")
@@ -182,7 +191,7 @@ def _bots(work: Path, keys: list[str], cfg: FilterConfig) -> set[str]:
         )  # a 15-minute floor: a burst is not a rate
         if rate > cfg.bot_max_per_hour or shapes[a].most_common(1)[0][1] / count >= cfg.bot_template_share:
             bots.add(a)
-    return bots
+    return deleted, updates, bots
 
 
 class _ParquetShards:
@@ -293,9 +302,7 @@ def _global_stage(
     f = cfg.filters
     # Ids are unique within a platform only (an X id may equal a Mastodon id); Jetstream ids
     # are at:// URIs, and its deletes carry no platform, so they are matched by id alone.
-    deleted = {r["id"] for r in _records(work, keys) if r.get("op") == "delete"}
-    updates = {r["id"]: r for r in _records(work, keys) if r.get("op") == "update"}
-    bots = _bots(work, keys, f) if f.bot_min_posts else set()
+    deleted, updates, bots = _prepass(work, keys, f)
     near = NearDuplicates(threshold=f.near_threshold) if f.near_dedup else None
     exact: set[int] = set()
     seen_ids: set[str] = set()
