@@ -90,14 +90,18 @@ def bench_near_dup(n_base: int, n_dup: int) -> None:
     )
 
 
-def run_build(args: list[str]) -> tuple[float, float, dict]:
-    """Wall seconds, peak RSS (MiB) and report of one `mynah corpus build` in a fresh process."""
+def run_build(args: list[str]) -> tuple[float, tuple[float, float], dict]:
+    """Wall seconds, peak RSS (MiB) of the build and of its largest worker, and the report of
+    one `mynah corpus build` in a fresh process."""
     # VmHWM, not getrusage's ru_maxrss: on Linux ru_maxrss survives exec, so a child would
     # report the parent's high-water mark at fork time.
+    # The reading workers are separate processes: RUSAGE_CHILDREN's ru_maxrss is the largest
+    # of them (an upper bound, for the reason above, though they start while the parent is small).
     code = (
-        "import sys, json; from mynah.cli import main; rc = main(sys.argv[1:]); "
+        "import sys, json, resource; from mynah.cli import main; rc = main(sys.argv[1:]); "
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
-        "print(json.dumps({'rss': int(hwm)}), file=sys.stderr); sys.exit(rc)"
+        "w = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(json.dumps({'rss': int(hwm), 'worker': w}), file=sys.stderr); sys.exit(rc)"
     )
     t = time.perf_counter()
     p = subprocess.run(
@@ -109,24 +113,26 @@ def run_build(args: list[str]) -> tuple[float, float, dict]:
     wall = time.perf_counter() - t
     if p.returncode:
         sys.exit(f"build failed: {p.stderr[-2000:]}")
-    rss = json.loads(p.stderr.strip().splitlines()[-1])["rss"] / 1024
+    mem = json.loads(p.stderr.strip().splitlines()[-1])
     out = args[args.index("--out") + 1]
-    return wall, rss, json.loads(Path(out, "report.json").read_text())
+    return wall, (mem["rss"] / 1024, mem["worker"] / 1024), json.loads(Path(out, "report.json").read_text())
 
 
 def bench_end_to_end(n: int, work: Path) -> None:
     for size in (n // 4, n):
         src = work / f"v2-{size}"
-        t = time.perf_counter()
-        net = build_network(size, seed=0)
-        write_platform_exports(net, src)
-        del net  # the builds below run in their own processes; keep this one small
-        print(f"(generated {size:,} posts in every format in {time.perf_counter() - t:.0f} s)")
+        if not (src / "x_v2.jsonl").exists():
+            t = time.perf_counter()
+            net = build_network(size, seed=0)
+            write_platform_exports(net, src)
+            del net  # the builds below run in their own processes; keep this one small
+            print(f"(generated {size:,} posts in every format in {time.perf_counter() - t:.0f} s)")
         data = str(src / "x_v2.jsonl")
         for label, extra in (("without near-dup", ["--no-near-dedup"]), ("with near-dup", [])):
             wall, rss, rep = run_build([data, "--out", str(work / f"out-{size}-{len(extra)}"), *extra])
             print(
-                f"end to end, {size:,} v2 posts, {label}: {size / wall:,.0f} posts/s ({wall:.1f} s), peak RSS {rss:,.0f} MiB, "
+                f"end to end, {size:,} v2 posts, {label}: {size / wall:,.0f} posts/s ({wall:.1f} s), "
+                f"peak RSS {rss[0]:,.0f} MiB (largest reading worker {rss[1]:,.0f} MiB), "
                 f"kept {rep['kept']:,}, rejected {sum(rep['rejected'].values()):,}"
             )
 
@@ -137,11 +143,14 @@ def main() -> None:
     ap.add_argument("--near-dup-base", type=int, default=20_000)
     ap.add_argument("--near-dup-planted", type=int, default=2_000)
     ap.add_argument("--crisislex", default=None, help="path to ../shared/data/crisislex, if present")
+    ap.add_argument("--keep", default=None, help="keep the generated exports in this folder and reuse them")
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     bench_near_dup(a.near_dup_base, a.near_dup_planted)
     with tempfile.TemporaryDirectory() as d:
-        bench_end_to_end(a.posts, Path(d))
+        if a.keep:
+            Path(a.keep).mkdir(parents=True, exist_ok=True)
+        bench_end_to_end(a.posts, Path(a.keep or d))
         if a.crisislex and Path(a.crisislex).exists():
             wall, rss, rep = run_build(
                 [
@@ -156,7 +165,8 @@ def main() -> None:
             )
             print(
                 f"crisislex: read {rep['read']:,}, kept {rep['kept']:,}, malformed {rep['malformed']}, rejected {rep['rejected']}, "
-                f"changes {rep['changes']}, tokens {rep.get('tokens')}; {rep['read'] / wall:,.0f} posts/s, peak RSS {rss:,.0f} MiB"
+                f"changes {rep['changes']}, tokens {rep.get('tokens')}; {rep['read'] / wall:,.0f} posts/s, peak RSS {rss[0]:,.0f} MiB "
+                f"(largest reading worker {rss[1]:,.0f} MiB)"
             )
 
 

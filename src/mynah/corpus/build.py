@@ -1,15 +1,16 @@
 """`mynah corpus build`: exports in, a clean, deduplicated, tokenized corpus out.
 
-Two stages, so a killed run resumes and a cluster can share the work:
-1. Per input file (local process or Ray task): read, normalize, apply the per-post
-   filters, and write the survivors plus the file's counts to DIR/.work/ by rename. A
-   finished file is never read again on --resume.
+Two stages, so a killed run resumes and the work spreads over cores or a cluster:
+1. Per input part (a file, or a ~16 MB byte range of a large JSON Lines file), in worker
+   processes or Ray tasks: read, normalize, apply the per-post filters, hash each survivor's
+   MinHash signature, and write the records (an Arrow IPC stream) plus the part's counts to
+   DIR/.work/ by rename. A finished part is never read again on --resume.
 2. Global, in input order, streaming over stage 1's files: Jetstream updates/deletes,
    repeated ids, bot rate/template heuristics, exact and near duplicates, the split by
    conversation, then Parquet shards, the tokenizer, token shards and the report.
    Stage 2 is cheap to redo, so it always runs whole; every output lands by rename.
 Because stage 2 sees the same records in the same order whoever ran stage 1, the local
-and Ray engines keep exactly the same posts.
+and Ray engines, and any number of workers, keep exactly the same posts.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ import os
 import re
 import shutil
 import sys
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from mynah.atomic import write_text
 from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize, per_post_reason, template_key
-from mynah.corpus.minhash import NearDuplicates
-from mynah.corpus.readers import Malformed, read_file
+from mynah.corpus.minhash import NUM_PERM, NearDuplicates
+from mynah.corpus.readers import Malformed, is_json_lines, read_file, read_json_lines_span, split_json_lines
 from mynah.train.data import DataError, is_validation, write_corpus
 
 INPUT_SUFFIXES = (".jsonl", ".json", ".ndjson", ".js", ".csv")
@@ -51,6 +54,12 @@ class BuildConfig:
     author_column: str | None = "author"
     time_column: str | None = "created_at"
     samples_per_reason: int = 5
+    # The BPE tokenizer learns its merges from at most this many characters of the training
+    # split (its first posts, in input order): a 4,096-token vocabulary is settled long
+    # before, and training on a whole large corpus would cost more than the rest of the build.
+    tokenizer_train_chars: int = 10_000_000
+    # A JSON Lines file larger than twice this is read in parts of about this size, in parallel.
+    part_bytes: int = 16 << 20  # ~40k X v2 posts: a few seconds of one core
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -102,9 +111,61 @@ def new_stats(path: str) -> dict:
     }
 
 
-def stage1_lines(path: str, cfg: BuildConfig, stats: dict) -> Iterator[str]:
-    """Stage 1 for one file: the JSON lines of its surviving records; counts go into `stats`."""
-    for rec in read_file(path, cfg.text_column, cfg.id_column, cfg.author_column, cfg.time_column):
+@dataclass(frozen=True)
+class Part:
+    """A unit of stage 1: a whole input file, or a byte range of a large JSON Lines file."""
+
+    path: str
+    key: str  # names its files in DIR/.work/
+    start: int = 0
+    end: int = -1  # -1: the whole file
+    first_line: int = 1
+
+    @property
+    def size(self) -> int:
+        return (os.path.getsize(self.path) if self.end < 0 else self.end) - self.start
+
+
+def plan_parts(files: list[Path], part_bytes: int) -> list[Part]:
+    """Large uncompressed JSON Lines files are cut into byte ranges at line boundaries, so
+    stage 1 uses every core even on one big export; everything else is one part a file."""
+    parts = []
+    for i, p in enumerate(files):
+        key = _file_key(p, i)
+        if p.stat().st_size > 2 * part_bytes and is_json_lines(p):
+            for j, (a, b, line) in enumerate(split_json_lines(p, part_bytes)):
+                parts.append(Part(str(p), f"{key}-{j:04d}", a, b, line))
+        else:
+            parts.append(Part(str(p), key))
+    return parts
+
+
+# Stage 1's records, as Arrow IPC streams in DIR/.work/ (all strings; "" is not None).
+WORK_COLUMNS = [
+    "op",
+    "id",
+    "platform",
+    "format",
+    "author",
+    "created_at",
+    "lang",
+    "reply_to",
+    "conversation_id",
+    "url",
+    "source",
+    "raw",
+    "text",
+]
+WORK_BATCH = 8192
+
+
+def _stage1_records(part: Part, cfg: BuildConfig, stats: dict) -> Iterator[tuple]:
+    """Stage 1 for one part: its surviving records as WORK_COLUMNS tuples; counts go into `stats`."""
+    if part.end >= 0:
+        recs = read_json_lines_span(part.path, part.start, part.end, part.first_line)
+    else:
+        recs = read_file(part.path, cfg.text_column, cfg.id_column, cfg.author_column, cfg.time_column)
+    for rec in recs:
         if isinstance(rec, Malformed):
             stats["malformed"] += 1
             stats["rejects"].append({"source": rec.source, "reason": rec.reason, "raw": rec.raw})
@@ -112,7 +173,7 @@ def stage1_lines(path: str, cfg: BuildConfig, stats: dict) -> Iterator[str]:
         stats["read"] += 1
         stats["formats"][rec.format] += 1
         if rec.op == "delete":
-            yield json.dumps({"op": "delete", "id": rec.id}) + "\n"
+            yield ("delete", rec.id, rec.platform, rec.format, *(None,) * 6, rec.source, "", "")
             continue
         raw = rec.text
         text = normalize(raw, cfg.normalize, stats["changes"])
@@ -122,32 +183,124 @@ def stage1_lines(path: str, cfg: BuildConfig, stats: dict) -> Iterator[str]:
             if len(stats["samples"][reason]) < cfg.samples_per_reason:
                 stats["samples"][reason].append(raw[:280])
             continue
-        d = rec.as_dict()
-        d["raw"], d["text"] = raw, text
-        yield json.dumps(d, ensure_ascii=False) + "\n"
+        yield (
+            rec.op,
+            rec.id,
+            rec.platform,
+            rec.format,
+            rec.author,
+            rec.created_at,
+            rec.lang,
+            rec.reply_to,
+            rec.conversation_id,
+            rec.url,
+            rec.source,
+            raw,
+            text,
+        )
 
 
-def save_stage1(work: Path, key: str, lines, stats: dict) -> None:
-    """KEY.jsonl then KEY.json, each by rename: KEY.json existing means the file is done."""
-    tmp = work / f"{key}.jsonl.tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.writelines(lines)
-    os.replace(tmp, work / f"{key}.jsonl")
-    write_text(work / f"{key}.json", json.dumps(stats, ensure_ascii=False))
+def write_stage1(part: Part, cfg: BuildConfig, sink) -> dict:
+    """Run stage 1 on `part`, writing its records to `sink` (a path or a pyarrow stream).
 
+    With near-dup on, each record also carries its MinHash signature (column `sig`, 128
+    uint32 minima as bytes): hashing is the costly half of near-dup, and here it runs on
+    every core; the global stage only looks signatures up."""
+    import pyarrow as pa
 
-def process_file(path: str, work_dir: str, key: str, cfg: BuildConfig) -> dict:
-    """Stage 1 in this process, streaming straight to DIR/.work/."""
-    stats = new_stats(path)
-    save_stage1(Path(work_dir), key, stage1_lines(path, cfg, stats), stats)
+    stats = new_stats(part.path)
+    near = NearDuplicates() if cfg.filters.near_dedup else None
+    fields = [(c, pa.string()) for c in WORK_COLUMNS]
+    if near is not None:
+        fields.append(("sig", pa.binary(4 * near.a.shape[0])))
+    schema = pa.schema(fields)
+
+    def batch(rows: list[tuple]):
+        cols = [pa.array(col, pa.string()) for col in zip(*rows)]
+        if near is not None:
+            sigs = near.signatures([r[-1] for r in rows])  # the normalized text
+            cols.append(
+                pa.FixedSizeBinaryArray.from_buffers(
+                    schema.field("sig").type, len(rows), [None, pa.py_buffer(sigs.tobytes())]
+                )
+            )
+        return pa.record_batch(cols, schema=schema)
+
+    with pa.ipc.new_stream(sink, schema) as w:
+        rows: list[tuple] = []
+        for row in _stage1_records(part, cfg, stats):
+            rows.append(row)
+            if len(rows) == WORK_BATCH:
+                w.write_batch(batch(rows))
+                rows = []
+        if rows:
+            w.write_batch(batch(rows))
     return stats
 
 
-def _records(work: Path, keys: list[str]) -> Iterator[dict]:
+def save_stats(work: Path, key: str, stats: dict) -> None:
+    """KEY.json, by rename, after KEY.arrow: its existence means the part is done."""
+    write_text(work / f"{key}.json", json.dumps(stats, ensure_ascii=False))
+
+
+def process_part(part: Part, work_dir: str, cfg: BuildConfig) -> dict:
+    """Stage 1 in this process, streaming straight to DIR/.work/."""
+    work = Path(work_dir)
+    # A private temp name: a worker of a killed run may still be finishing this part.
+    tmp = work / f"{part.key}.arrow.{os.getpid()}.tmp"
+    stats = write_stage1(part, cfg, str(tmp))
+    os.replace(tmp, work / f"{part.key}.arrow")
+    save_stats(work, part.key, stats)
+    return stats
+
+
+def _die_with_parent() -> None:
+    """Pool workers exit when the build process dies (SIGKILL included), so a resumed run
+    never races a worker of the killed one."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the private temp names still keep outputs whole
+
+
+def run_stage1_local(todo: list[Part], work: str, cfg: BuildConfig, workers: int, progress: bool) -> None:
+    bar = tqdm(
+        total=sum(p.size for p in todo),
+        desc="reading",
+        unit="B",
+        unit_scale=True,
+        disable=not progress,
+    )
+    workers = max(1, min(workers, len(todo)))
+    if workers == 1:
+        for part in todo:
+            process_part(part, work, cfg)
+            bar.update(part.size)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(workers, mp.get_context("spawn"), initializer=_die_with_parent) as pool:
+            futures = {pool.submit(process_part, part, work, cfg): part for part in todo}
+            for fut in as_completed(futures):
+                fut.result()
+                bar.update(futures[fut].size)
+    bar.close()
+
+
+def _records(work: Path, keys: list[str], columns: list[str] | None = None) -> Iterator[dict]:
+    import pyarrow as pa
+
     for key in keys:
-        with open(work / f"{key}.jsonl", encoding="utf-8") as f:
-            for line in f:
-                yield json.loads(line)
+        with pa.OSFile(str(work / f"{key}.arrow")) as f, pa.ipc.open_stream(f) as reader:
+            for batch in reader:
+                names = columns or batch.schema.names
+                cols = [batch.column(c).to_pylist() for c in names]
+                for row in zip(*cols):
+                    yield dict(zip(names, row))
 
 
 def _hours(a: str | None, b: str | None) -> float:
@@ -166,8 +319,8 @@ def _prepass(work: Path, keys: list[str], cfg: FilterConfig) -> tuple[set[str], 
     n: Counter = Counter()
     first: dict[str, str] = {}
     last: dict[str, str] = {}
-    shapes: dict[str, Counter] = defaultdict(Counter)
-    for r in _records(work, keys):
+    shapes = array("q")  # (author hash, template hash) of every post, interleaved
+    for r in _records(work, keys, ["op", "id", "platform", "author", "created_at", "raw", "text"]):
         if r.get("op") == "delete":
             deleted.add(r["id"])
             continue
@@ -181,7 +334,20 @@ def _prepass(work: Path, keys: list[str], cfg: FilterConfig) -> tuple[set[str], 
         if t:
             first[a] = min(first.get(a, t), t)
             last[a] = max(last.get(a, t), t)
-        shapes[a][template_key(r["text"])] += 1
+        shapes.append(h64(a))
+        shapes.append(h64(template_key(r["text"])))
+    # The commonest template of each author, counted in numpy: a Counter of template strings
+    # per author held ~250 bytes for every post read; these pairs hold 16.
+    pairs, counts = np.unique(
+        np.frombuffer(shapes, dtype=np.int64).reshape(-1, 2), axis=0, return_counts=True
+    )
+    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]) if len(pairs) else np.zeros(0, int)
+    top = (
+        dict(zip(pairs[starts, 0].tolist(), np.maximum.reduceat(counts, starts).tolist()))
+        if len(pairs)
+        else {}
+    )
+    del shapes, pairs, counts
     bots = set()
     for a, count in n.items():
         if count < cfg.bot_min_posts:
@@ -189,9 +355,17 @@ def _prepass(work: Path, keys: list[str], cfg: FilterConfig) -> tuple[set[str], 
         rate = count / max(
             _hours(first.get(a), last.get(a)), 0.25
         )  # a 15-minute floor: a burst is not a rate
-        if rate > cfg.bot_max_per_hour or shapes[a].most_common(1)[0][1] / count >= cfg.bot_template_share:
+        if rate > cfg.bot_max_per_hour or top[h64(a)] / count >= cfg.bot_template_share:
             bots.add(a)
     return deleted, updates, bots
+
+
+def h64(text: str) -> int:
+    """A 64-bit hash for the in-memory sets of one global stage (which runs in one process).
+
+    Python's own string hash: 20x cheaper than blake2b. It differs between runs, so two of
+    a million ids or texts sharing a hash (~3e-8) would not even repeat."""
+    return hash(text)
 
 
 class _ParquetShards:
@@ -217,12 +391,12 @@ class _ParquetShards:
         self.pa, self.dir = pa, out / "posts"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.schema = pa.schema([(c, pa.string()) for c in self.COLUMNS])
-        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.rows: dict[str, list[tuple]] = defaultdict(list)
         self.parts: Counter = Counter()
         self.files: list[Path] = []
 
     def add(self, split: str, rec: dict) -> None:
-        self.rows[split].append({c: rec.get(c) for c in self.COLUMNS})
+        self.rows[split].append(tuple(map(rec.get, self.COLUMNS)))
         if len(self.rows[split]) >= PARQUET_ROWS:
             self.flush(split)
 
@@ -235,7 +409,8 @@ class _ParquetShards:
         name = self.dir / f"{split}-{self.parts[split]:05d}.parquet"
         self.parts[split] += 1
         tmp = name.with_name(name.name + ".tmp")
-        pq.write_table(self.pa.Table.from_pylist(rows, schema=self.schema), tmp)
+        cols = [self.pa.array(col, self.pa.string()) for col in zip(*rows)]
+        pq.write_table(self.pa.Table.from_arrays(cols, schema=self.schema), tmp)
         os.replace(tmp, name)
         self.files.append(name)
 
@@ -258,8 +433,11 @@ def build(
     engine: str = "local",
     address: str | None = None,
     progress: bool = True,
+    workers: int | None = None,
 ) -> dict:
-    """Run the whole pipeline; returns the report (also written to DIR/report.json)."""
+    """Run the whole pipeline; returns the report (also written to DIR/report.json).
+
+    `workers` processes run stage 1 on the local engine (default: one per core)."""
     cfg = cfg or BuildConfig()
     out = Path(out)
     files = expand_inputs(inputs)
@@ -267,11 +445,12 @@ def build(
     if not resume and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    keys = [_file_key(p, i) for i, p in enumerate(files)]
-    todo = [(str(p), k) for p, k in zip(files, keys) if not (work / f"{k}.json").exists()]
-    if resume and len(todo) < len(files) and progress:
+    parts = plan_parts(files, cfg.part_bytes)
+    keys = [p.key for p in parts]
+    todo = [p for p in parts if not (work / f"{p.key}.json").exists()]
+    if resume and len(todo) < len(parts) and progress:
         print(
-            f"resuming: {len(files) - len(todo)} of {len(files)} input files already processed",
+            f"resuming: {len(parts) - len(todo)} of {len(parts)} input parts already processed",
             file=sys.stderr,
         )
     if engine == "ray":
@@ -279,8 +458,7 @@ def build(
 
         run_stage1(todo, str(work), cfg, address, progress)
     else:
-        for path, key in tqdm(todo, desc="reading", unit="file", disable=not progress):
-            process_file(path, str(work), key, cfg)
+        run_stage1_local(todo, str(work), cfg, workers or os.cpu_count() or 1, progress)
     stats = [json.loads((work / f"{k}.json").read_text(encoding="utf-8")) for k in keys]
     report = _global_stage(out, work, keys, stats, cfg, progress)
     if report["kept"] == 0:
@@ -303,9 +481,12 @@ def _global_stage(
     # Ids are unique within a platform only (an X id may equal a Mastodon id); Jetstream ids
     # are at:// URIs, and its deletes carry no platform, so they are matched by id alone.
     deleted, updates, bots = _prepass(work, keys, f)
+
     near = NearDuplicates(threshold=f.near_threshold) if f.near_dedup else None
+    # 64-bit hashes, not the strings: a set of ints holds half the memory, and two of a
+    # million ids or texts share a hash with probability ~3e-8.
     exact: set[int] = set()
-    seen_ids: set[str] = set()
+    seen_ids: set[int] = set()
     rejected: Counter = Counter()
     samples: dict[str, list[str]] = defaultdict(list)
     shards = _ParquetShards(out)
@@ -315,29 +496,38 @@ def _global_stage(
     def first_reason(r: dict) -> tuple[str | None, dict]:
         """Every check but near-dup, in order; none of them depends on near-dup outcomes."""
         pid = r["id"]
-        uid = f"{r.get('platform')}:{pid}"
+        uid = h64(f"{r.get('platform')}:{pid}")
         if pid in deleted:
             return "deleted", r
         if uid in seen_ids:
             return "duplicate_id", r
         seen_ids.add(uid)
         if pid in updates:
-            r = {**r, "text": updates[pid]["text"], "raw": updates[pid]["raw"]}
+            u = updates[pid]
+            r = {**r, "text": u["text"], "raw": u["raw"], "sig": None}  # hashed again below
         if r.get("author") in bots:
             return "bot_heuristic", r
         if f.exact_dedup:
-            h = int.from_bytes(hashlib.blake2b(r["text"].lower().encode(), digest_size=8).digest(), "little")
+            h = h64(r["text"].lower())
             if h in exact:
                 return "duplicate", r
             exact.add(h)
         return None, r
 
     def finish(chunk: list[tuple[str | None, dict]]) -> None:
-        # Near-dup signatures are computed for the chunk at once (much cheaper per post),
-        # then decided in input order, exactly as one at a time.
+        # Near-dup decisions for the chunk at once, exactly as one at a time in input order.
+        # Stage 1 hashed each record; an updated post's new text is hashed here.
         todo = [i for i, (reason, _) in enumerate(chunk) if reason is None]
         if near is not None and todo:
-            for i, hit in zip(todo, near.check_add_batch([chunk[i][1]["text"] for i in todo])):
+            recs = [chunk[i][1] for i in todo]
+            sigs = np.frombuffer(
+                b"".join(r["sig"] or bytes(4 * NUM_PERM) for r in recs), dtype=np.uint32
+            ).reshape(len(recs), -1)
+            again = [k for k, r in enumerate(recs) if not r["sig"]]
+            if again:
+                sigs = sigs.copy()
+                sigs[again] = near.signatures([recs[k]["text"] for k in again])
+            for i, hit in zip(todo, near.check_add_signatures(sigs)):
                 if hit is not None:
                     chunk[i] = ("near_duplicate", chunk[i][1])
         for reason, r in chunk:
@@ -355,7 +545,7 @@ def _global_stage(
     chunk: list[tuple[str | None, dict]] = []
     for r in tqdm(_records(work, keys), total=total, desc="deduplicating", unit="post", disable=not progress):
         op = r.get("op")
-        if op == "delete" or (op == "update" and f"{r.get('platform')}:{r['id']}" in seen_ids):
+        if op == "delete" or (op == "update" and h64(f"{r.get('platform')}:{r['id']}") in seen_ids):
             continue  # a delete is applied through `deleted`; an update to its create
         chunk.append(first_reason(r))
         if len(chunk) == 1024:
@@ -376,7 +566,9 @@ def _tokenize(out: Path, shards: _ParquetShards, cfg: BuildConfig, progress: boo
     if cfg.tokenizer:
         tok = Tokenizer.load(cfg.tokenizer)
     else:
-        tok = train_tokenizer(shards.texts("train"), vocab_size=cfg.vocab_size)
+        tok = train_tokenizer(
+            _capped(shards.texts("train"), cfg.tokenizer_train_chars), vocab_size=cfg.vocab_size
+        )
     counts = Counter()
 
     def docs(split):
@@ -395,6 +587,14 @@ def _tokenize(out: Path, shards: _ParquetShards, cfg: BuildConfig, progress: boo
 
     write_corpus(out, tok, {"train": docs("train"), "val": docs("val")})
     return dict(counts)
+
+
+def _capped(texts: Iterator[str], chars: int) -> Iterator[str]:
+    for text in texts:
+        if chars <= 0:
+            return
+        chars -= len(text)
+        yield text
 
 
 def _report(stats: list[dict], rejected: Counter, samples: dict, kept: Counter) -> dict:
@@ -418,9 +618,19 @@ def _report(stats: list[dict], rejected: Counter, samples: dict, kept: Counter) 
         "formats": dict(sorted(formats.items())),
         "splits": dict(kept),
         "changes": dict(sorted(changes.items())),
-        "files": [{"file": s["file"], "read": s["read"], "malformed": s["malformed"]} for s in stats],
+        "files": _per_file(stats),
         "samples": dict(sorted(all_samples.items())),
     }
+
+
+def _per_file(stats: list[dict]) -> list[dict]:
+    """Read and malformed counts per input file (a large file's parts summed), in input order."""
+    files: dict[str, dict] = {}
+    for s in stats:
+        f = files.setdefault(s["file"], {"file": s["file"], "read": 0, "malformed": 0})
+        f["read"] += s["read"]
+        f["malformed"] += s["malformed"]
+    return list(files.values())
 
 
 def _write_outputs(out: Path, work: Path, keys: list[str], stats: list[dict], report: dict) -> None:

@@ -1,9 +1,10 @@
-"""Stage 1 of `mynah corpus build` on a Ray cluster: one task per input file.
+"""Stage 1 of `mynah corpus build` on a Ray cluster: one task per input part (a file, or a
+byte range of a large JSON Lines file).
 
-Workers read and filter their file and send the surviving records back; the driver
-writes them to DIR/.work/ (so DIR need not be shared, only the inputs must be readable
-by the workers) and then runs the same global stage as the local engine, in input order.
-That is why both engines keep exactly the same posts.
+Workers read and filter their part and send its records back as an Arrow IPC stream; the
+driver writes them to DIR/.work/ (so DIR need not be shared, only the inputs must be
+readable by the workers) and then runs the same global stage as the local engine, in input
+order. That is why both engines keep exactly the same posts.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mynah.corpus.build import BuildConfig, new_stats, save_stage1, stage1_lines
+from mynah.atomic import write_bytes
+from mynah.corpus.build import BuildConfig, Part, save_stats, write_stage1
 
 
-def _task(path: str, cfg: BuildConfig) -> tuple[list[str], dict]:
-    stats = new_stats(path)
-    lines = list(stage1_lines(path, cfg, stats))
-    return lines, stats
+def _task(part: Part, cfg: BuildConfig) -> tuple[bytes, dict]:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    stats = write_stage1(part, cfg, sink)
+    return sink.getvalue().to_pybytes(), stats
 
 
 def run_stage1(
-    todo: list[tuple[str, str]],
+    todo: list[Part],
     work: str,
     cfg: BuildConfig,
     address: str | None,
@@ -46,13 +50,15 @@ def run_stage1(
         )
     try:
         task = ray.remote(_task)
-        pending = {task.remote(path, cfg): key for path, key in todo}
-        bar = tqdm(total=len(pending), desc="reading (ray)", unit="file", disable=not progress)
+        pending = {task.remote(part, cfg): part for part in todo}
+        bar = tqdm(total=len(pending), desc="reading (ray)", unit="part", disable=not progress)
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                lines, stats = ray.get(ref)
-                save_stage1(Path(work), pending.pop(ref), lines, stats)
+                data, stats = ray.get(ref)
+                part = pending.pop(ref)
+                write_bytes(Path(work) / f"{part.key}.arrow", data)
+                save_stats(Path(work), part.key, stats)
                 bar.update(1)
         bar.close()
     finally:

@@ -69,10 +69,19 @@ def open_text(path: str | os.PathLike) -> io.TextIOBase:
     return open(path, encoding="utf-8", errors="replace")
 
 
+# UTC to the second, with optional fraction: what X v2, Jetstream and Mastodon send. Taking
+# its first 19 characters is a fifth of the cost of parsing and formatting a datetime.
+ISO_UTC = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z"
+)
+
+
 def _iso(value) -> str | None:
     """Platform timestamps (ISO 8601, X v1.1's 'Wed Oct 10 20:19:24 +0000 2018', epoch) -> ISO UTC."""
     if value in (None, ""):
         return None
+    if isinstance(value, str) and value[8:10] <= "28" and ISO_UTC.fullmatch(value):
+        return value[:19] + "Z"  # (days 29 to 31 take the slow path, which knows the calendar)
     try:
         if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
             v = float(value)
@@ -500,6 +509,56 @@ def read_file(
             yield from _line(path, 1, first)
         for n, line in enumerate(f, 2):
             yield from _line(path, n, line)
+
+
+def is_json_lines(path: str | os.PathLike) -> bool:
+    """An uncompressed file of one JSON object a line (so it can be read in byte ranges)."""
+    name = Path(path).name.lower()
+    if name.endswith((".gz", ".zst", ".csv", ".js")):
+        return False
+    with open(path, "rb") as f:
+        for raw in f:
+            if raw.strip():
+                try:
+                    return isinstance(json.loads(raw), dict)
+                except ValueError:
+                    return False  # a pretty-printed document, or a bad first line: read whole
+    return False
+
+
+def split_json_lines(path: str | os.PathLike, part_bytes: int) -> list[tuple[int, int, int]]:
+    """(start, end, first line number) of consecutive byte ranges of about `part_bytes`
+    that begin and end at line boundaries, so each can be read on its own core."""
+    size = os.path.getsize(path)
+    spans, start, line = [], 0, 1
+    with open(path, "rb") as f:
+        while start < size:
+            f.seek(start)
+            block = f.read(part_bytes)
+            rest = f.readline() if start + len(block) < size else b""  # finish the last line
+            end = start + len(block) + len(rest)
+            spans.append((start, end, line))
+            line += block.count(b"\n") + rest.count(b"\n")
+            start = end
+    return spans
+
+
+def read_json_lines_span(
+    path: str | os.PathLike, start: int, end: int, first_line: int
+) -> Iterator[Post | Malformed]:
+    """The records of bytes [start, end) of a JSON Lines file whose line `first_line` starts
+    at `start`: what `read_file` gives for those lines."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos, n = start, first_line
+        while pos < end:
+            raw = f.readline()
+            if not raw:
+                break
+            pos += len(raw)
+            yield from _line(path, n, raw.decode("utf-8", errors="replace"))
+            n += 1
 
 
 def _line(path: Path, n: int, line: str) -> Iterator[Post | Malformed]:
