@@ -35,6 +35,27 @@ def trained(sample_dir, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def talker(sample_dir, tmp_path_factory) -> Path:
+    """A tiny model trained long enough (~30 s) to write words under greedy decoding, for
+    the server's tests; `trained` (30 steps) mostly emits end-of-text at once."""
+    from mynah.train.pretrain import pretrain
+
+    out = tmp_path_factory.mktemp("talker")
+    pretrain(
+        "tiny",
+        sample_dir / "posts.jsonl",
+        out,
+        max_steps=120,
+        progress=False,
+        micro_batch=8,
+        seq_len=128,
+        eval_every=60,
+        save_every=60,
+    )
+    return out
+
+
 def run_cli(
     *args: str, timeout: float = 300, env: dict | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess:

@@ -1,12 +1,19 @@
 """The CLI as a user runs it: output shapes, one-line errors, the demo."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
+import httpx
 import pytest
 
 from conftest import run_cli
 from mynah.engine import SamplingParams
 from mynah.generate import TextGenerator
+from serve_helpers import free_port
 
 
 def assert_one_line_error(proc, *fragments):
@@ -98,12 +105,36 @@ def test_sample_command(tmp_path):
 @pytest.mark.slow
 def test_demo_runs_then_reuses_its_runs(tmp_path):
     args = ["demo", "--out", str(tmp_path), "--posts", "400", "--train-steps", "4", "--sft-steps", "2"]
-    first = run_cli(*args, input="what are people saying about coffee?\n", timeout=600)
+    first = run_cli(*args, "--chat", input="what are people saying about coffee?\n", timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "mynah> " in first.stdout and (tmp_path / "tiny-chat" / "model.safetensors").exists()
-    second = run_cli(*args, input="hi\n", timeout=600)
-    assert second.returncode == 0
-    assert (
-        "reusing finished pretraining run" in second.stdout
-        and "reusing finished chat tuning run" in second.stdout
+    # the second run reuses everything and ends by serving: the page URL, a curl that works
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mynah.cli", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    try:
+        out = []
+        deadline = time.time() + 120
+        while time.time() < deadline and not any("curl " in line for line in out):
+            out.append(proc.stdout.readline())
+        text = "".join(out)
+        assert "reusing finished pretraining run" in text and "reusing finished chat tuning run" in text
+        assert f"http://127.0.0.1:{port}/" in text
+        curl = next(line for line in out if "curl " in line).split("try it:", 1)[1].strip()
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        r = subprocess.run(curl, shell=True, capture_output=True, text=True, timeout=60)
+        assert json.loads(r.stdout)["object"] == "chat.completion", r.stdout + r.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)

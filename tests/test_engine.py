@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mynah.engine import ContextOverflow, Engine, SamplingParams, process_logits
-from mynah.generate import TextGenerator, _Detokenizer
+from mynah.generate import Detokenizer, TextGenerator
 from mynah.model import ModelConfig, Transformer
 from mynah.tokenizer import Tokenizer
 
@@ -136,7 +136,7 @@ def test_logit_processing_rules():
 def test_stop_strings_never_stream_text_after_the_stop(trained):
     tok = Tokenizer.load(trained)
     ids = tok.encode("the new album was amazing. ### and more text after")
-    d = _Detokenizer(tok, ["###"])
+    d = Detokenizer(tok, ["###"])
     pieces = []
     for i, t in enumerate(ids):
         pieces.append(d.push(t, final=i == len(ids) - 1))
@@ -145,7 +145,7 @@ def test_stop_strings_never_stream_text_after_the_stop(trained):
     assert "".join(pieces) == "the new album was amazing. "
     assert all("#" not in p for p in pieces)
     # multi-byte characters split across byte-level tokens never stream as U+FFFD
-    d = _Detokenizer(tok, [])
+    d = Detokenizer(tok, [])
     text = "".join(d.push(t, final=False) for t in tok.encode("🎉🔥 ¿qué?")) + d.push(None, final=True)
     assert text == "🎉🔥 ¿qué?"
 

@@ -80,7 +80,9 @@ def cmd_corpus_build(a) -> None:
         author_column=a.author_column,
         time_column=a.time_column,
     )
-    report = build(a.inputs, a.out, cfg, resume=a.resume, engine=a.engine, address=a.address)
+    report = build(
+        a.inputs, a.out, cfg, resume=a.resume, engine=a.engine, address=a.address, workers=a.workers
+    )
     print(summary(report).split("## Samples")[0].rstrip())
     print(
         f"\nwrote {a.out}/report.json, report.md, rejects.jsonl, posts/*.parquet, tokens/; train with: mynah train --data {a.out}"
@@ -190,7 +192,7 @@ def cmd_chat(a) -> None:
 
 
 def cmd_demo(a) -> None:
-    """sample -> train tiny -> sft -> chat, reusing whatever a previous demo already finished."""
+    """sample -> train tiny -> sft -> serve (or chat), reusing whatever a previous demo finished."""
     from mynah.engine import SamplingParams
     from mynah.train.loop import is_finished, latest_state
     from mynah.train.pretrain import pretrain
@@ -221,8 +223,49 @@ def cmd_demo(a) -> None:
         )
     else:
         print(f"[3/4] reusing finished chat tuning run in {chat}")
-    print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
-    chat_loop(chat, SamplingParams(max_tokens=160, temperature=0.7, top_p=0.9, seed=a.seed), DEMO_SYSTEM, [])
+    if a.chat:
+        print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
+        chat_loop(
+            chat, SamplingParams(max_tokens=160, temperature=0.7, top_p=0.9, seed=a.seed), DEMO_SYSTEM, []
+        )
+        return
+    print(f"[4/4] serving {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
+    serve(chat, "127.0.0.1", a.port)
+
+
+def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **kw) -> None:
+    import uvicorn
+
+    from mynah.serve.app import create_app, load_keys
+
+    keys = load_keys(api_key_file) if api_key_file else None
+    app = create_app(model, api_keys=keys, **kw)
+    name = Path(model).resolve().name
+    auth = ' -H "Authorization: Bearer $KEY"' if keys else ""
+    print(
+        f"\n  chat page:  http://{host}:{port}/\n"
+        f"  try it:     curl http://{host}:{port}/v1/chat/completions{auth} -H 'Content-Type: application/json' "
+        f"""-d '{{"model": "{name}", "messages": [{{"role": "user", "content": "What are people saying about coffee?"}}]}}'\n"""
+        f"  stop with Ctrl-C\n",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def cmd_serve(a) -> None:
+    from mynah.serve.app import Limits
+
+    serve(
+        Path(a.model),
+        a.host,
+        a.port,
+        a.api_key_file,
+        model_name=a.name,
+        max_batch=a.max_batch,
+        max_queue=a.max_queue,
+        limits=Limits(max_tokens=a.max_tokens_limit),
+        compile=a.compile,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,8 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("inputs", nargs="+", help="files, folders or globs (.gz and .zst are read directly)")
     p.add_argument("--out", required=True, help="corpus folder")
-    p.add_argument("--resume", action="store_true", help="skip input files a killed run already finished")
+    p.add_argument("--resume", action="store_true", help="skip the input parts a killed run already finished")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument(
+        "--workers", type=int, default=None, help="local engine: reading processes (default: one per core)"
+    )
     p.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     p.add_argument(
         "--langs", default=None, help="comma-separated language allow-list, e.g. en,de,es (default: all)"
@@ -326,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sampling_args(p, max_tokens=256, temperature=0.7)
     p.set_defaults(fn=cmd_chat)
 
-    p = sub.add_parser("demo", help="sample -> train tiny -> sft -> chat, reusing finished stages")
+    p = sub.add_parser("demo", help="sample -> train tiny -> sft -> serve, reusing finished stages")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--posts", type=int, default=20000)
     p.add_argument("--seed", type=int, default=0)
@@ -336,22 +382,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the tiny recipe's)"
     )
+    p.add_argument("--port", type=int, default=8000, help="port of the chat page and API")
+    p.add_argument("--chat", action="store_true", help="chat in the terminal instead of serving")
     p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("serve", help="OpenAI-compatible API (continuous batching) and a web chat page")
+    p.add_argument("--model", required=True, help="model folder (Hugging Face layout)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-key-file", default=None, help="file of API keys, one a line (default: no keys)")
+    p.add_argument("--name", default=None, help="model id clients send (default: the folder name)")
+    p.add_argument("--max-batch", type=int, default=16, help="sequences decoded together")
+    p.add_argument("--max-queue", type=int, default=64, help="sequences waiting before 429")
+    p.add_argument("--max-tokens-limit", type=int, default=2048, help="largest max_tokens a request may ask")
+    p.add_argument("--compile", action="store_true", help="compile the decode step (slower start)")
+    p.set_defaults(fn=cmd_serve)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mynah.checkpoint import CheckpointError
-    from mynah.engine import ContextOverflow
-    from mynah.train.data import DataError
-
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
-    except (DataError, CheckpointError, ContextOverflow, FileNotFoundError) as e:
-        print(f"mynah {args.cmd}: error: {e}", file=sys.stderr)
-        return 2
-    except ValueError as e:  # bad option values (sampling ranges, unknown recipe)
+    # DataError, CheckpointError and ContextOverflow are ValueErrors, as are bad option values
+    # (sampling ranges, an unknown recipe). Not importing them here keeps torch out of
+    # commands that never touch a model (`mynah corpus build` starts 4 s sooner).
+    except (ValueError, FileNotFoundError) as e:
         print(f"mynah {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -36,6 +36,10 @@ class SamplingParams:
     top_p: float = 1.0
     min_p: float = 0.0
     repetition_penalty: float = 1.0  # HF/CTRL style: >1 discourages tokens already in the context
+    # OpenAI style, over the generated tokens only: minus presence_penalty once a token has
+    # appeared, minus frequency_penalty for each time it has.
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
     seed: int | None = None
     stop_token_ids: list[int] = field(default_factory=list)
     stop_sequences: list[list[int]] = field(default_factory=list)  # multi-token stops, as ids
@@ -54,10 +58,19 @@ class SamplingParams:
             raise ValueError("top_k must be >= 0")
         if self.repetition_penalty <= 0:
             raise ValueError("repetition_penalty must be > 0")
+        for name in ("presence_penalty", "frequency_penalty"):
+            if not -2 <= getattr(self, name) <= 2:
+                raise ValueError(f"{name} must be in [-2, 2]")
 
     @property
     def greedy_only(self) -> bool:
-        return self.temperature == 0 and self.repetition_penalty == 1.0 and not self.logits_processors
+        return (
+            self.temperature == 0
+            and self.repetition_penalty == 1.0
+            and not self.presence_penalty
+            and not self.frequency_penalty
+            and not self.logits_processors
+        )
 
 
 @dataclass
@@ -69,8 +82,11 @@ class Event:
     finish_reason: str | None = None  # "stop", "length" or "cancelled"
 
 
-def process_logits(logits: torch.Tensor, history: list[int], p: SamplingParams) -> torch.Tensor:
-    """Apply processors, repetition penalty, temperature, top-k, top-p and min-p to one row."""
+def process_logits(
+    logits: torch.Tensor, history: list[int], p: SamplingParams, prompt_len: int = 0
+) -> torch.Tensor:
+    """Apply processors, penalties, temperature, top-k, top-p and min-p to one row.
+    `history[prompt_len:]` are the tokens generated so far."""
     for proc in p.logits_processors:
         logits = proc(history, logits)
     if p.repetition_penalty != 1.0 and history:
@@ -78,6 +94,10 @@ def process_logits(logits: torch.Tensor, history: list[int], p: SamplingParams) 
         vals = logits[seen]
         logits = logits.clone()
         logits[seen] = torch.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+    if (p.presence_penalty or p.frequency_penalty) and len(history) > prompt_len:
+        ids, counts = torch.tensor(history[prompt_len:], device=logits.device).unique(return_counts=True)
+        logits = logits.clone()
+        logits[ids] -= p.presence_penalty + p.frequency_penalty * counts.to(logits.dtype)
     if p.temperature == 0:
         return logits
     logits = logits / p.temperature
@@ -95,8 +115,14 @@ def process_logits(logits: torch.Tensor, history: list[int], p: SamplingParams) 
     return logits
 
 
-def sample(logits: torch.Tensor, history: list[int], p: SamplingParams, gen: torch.Generator | None) -> int:
-    logits = process_logits(logits.float(), history, p)
+def sample(
+    logits: torch.Tensor,
+    history: list[int],
+    p: SamplingParams,
+    gen: torch.Generator | None,
+    prompt_len: int = 0,
+) -> int:
+    logits = process_logits(logits.float(), history, p, prompt_len)
     if p.temperature == 0:
         return int(logits.argmax())
     probs = torch.softmax(logits, -1)
@@ -224,7 +250,11 @@ class Engine:
                     yield Event(i, None, "cancelled")
                     continue
                 p = plist[i]
-                tok = greedy[row] if all_greedy else sample(logits[row], history[i], p, gens[i])
+                tok = (
+                    greedy[row]
+                    if all_greedy
+                    else sample(logits[row], history[i], p, gens[i], len(prompts[i]))
+                )
                 history[i].append(tok)
                 produced[i] += 1
                 reason = None

@@ -24,30 +24,40 @@ class Chunk:
     finish_reason: str | None = None
 
 
-class _Detokenizer:
-    """Incremental decode with stop strings for one sequence."""
+class Detokenizer:
+    """Incremental decode with stop strings for one sequence, in time linear in its length.
+
+    Tokens are decoded in small runs: the ids after the last point where the text was whole
+    (no multi-byte character left open) are decoded and, once they end on a whole
+    character, appended; the whole sequence is never decoded again. `push` returns the
+    text that is now safe to show: not the start of a possible stop string, and never text
+    that a later token would change.
+    """
 
     def __init__(self, tok: Tokenizer, stop: list[str]):
         self.tok, self.stop = tok, [s for s in stop if s]
         self.ids: list[int] = []
-        self.sent = 0  # characters of the decoded text already emitted
+        self.done = 0  # ids[:done] are decoded into self.text
+        self.text = ""
+        self.sent = 0  # characters of self.text already emitted
         self.stopped = False
 
     def push(self, token: int | None, final: bool) -> str:
         if token is not None:
             self.ids.append(token)
-        text = self.tok.decode(self.ids)
+        tail = self.tok.decode(self.ids[self.done :]) if self.done < len(self.ids) else ""
+        if tail and (final or not tail.endswith("\ufffd")):  # else: a character split across tokens
+            self.text += tail
+            self.done, tail = len(self.ids), ""
+        text = self.text
         for s in self.stop:
-            at = text.find(s, max(0, self.sent - len(s)))
+            at = text.find(s, max(0, self.sent - len(s) + 1))
             if at != -1:
                 self.stopped = True
-                text = text[:at]
-                out, self.sent = text[self.sent :], len(text)
+                out, self.sent = text[self.sent : at], at
                 return out
         safe = len(text)
         if not final:
-            if text.endswith("\ufffd"):  # a multi-byte character split across tokens
-                safe = len(text.rstrip("\ufffd"))
             for s in self.stop:  # hold back a tail that may grow into a stop string
                 for k in range(min(len(s) - 1, len(text)), 0, -1):
                     if s.startswith(text[-k:]):
@@ -79,7 +89,7 @@ class TextGenerator:
         """Stream text chunks for several prompt id lists decoded together."""
         plist = params if isinstance(params, list) else [params] * len(prompts)
         plist = [self._params(p) for p in plist]
-        detoks = [_Detokenizer(self.tok, stop or []) for _ in prompts]
+        detoks = [Detokenizer(self.tok, stop or []) for _ in prompts]
         gen = self.engine.generate(prompts, plist)
         for ev in gen:
             d = detoks[ev.seq]

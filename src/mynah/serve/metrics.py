@@ -1,0 +1,49 @@
+"""Prometheus metrics of one server (its own registry, so several apps can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self):
+        r = self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "mynah_requests", "API requests by endpoint and HTTP status", ["endpoint", "status"], registry=r
+        )
+        self.prompt = Counter("mynah_prompt_tokens", "prompt tokens of admitted requests", registry=r)
+        self.generated = Counter("mynah_generation_tokens", "tokens generated", registry=r)
+        self.queue = Gauge("mynah_queue_depth", "sequences waiting for a batch slot", registry=r)
+        self.batch = Gauge("mynah_batch_size", "sequences in the running batch", registry=r)
+        self.ttft = Histogram(
+            "mynah_time_to_first_token_seconds",
+            "request start to its first token",
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.itl = Histogram(
+            "mynah_inter_token_latency_seconds",
+            "time between two tokens of one sequence",
+            buckets=_LATENCY,
+            registry=r,
+        )
+
+    def request(self, endpoint: str, status: int) -> None:
+        self.requests.labels(endpoint, str(status)).inc()
+
+    def watch(self, scheduler) -> None:
+        """Queue depth and batch size are read from the scheduler when scraped: always current."""
+        self.queue.set_function(lambda: scheduler.queue_depth)
+        self.batch.set_function(lambda: scheduler.batch_size)
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,180 @@
+// The chat page: the conversation lives here (and in localStorage), each answer streams
+// from /v1/chat/completions as server-sent events, and Stop aborts the request, which
+// makes the server cancel the generation and free its slot.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const log = $("log"), input = $("input"), sendBtn = $("send"), stopBtn = $("stop"), status = $("status");
+const SETTINGS = ["system", "temperature", "top_p", "max_tokens", "seed", "api_key"];
+let history = JSON.parse(localStorage.getItem("mynah.history") || "[]");
+let model = null;
+let controller = null;
+
+for (const id of SETTINGS) {
+  const saved = localStorage.getItem("mynah." + id);
+  if (saved !== null) $(id).value = saved;
+  $(id).addEventListener("change", () => localStorage.setItem("mynah." + id, $(id).value));
+}
+
+$("settings-toggle").addEventListener("click", () => {
+  const s = $("settings");
+  s.hidden = !s.hidden;
+  $("settings-toggle").setAttribute("aria-expanded", String(!s.hidden));
+});
+
+$("new").addEventListener("click", () => {
+  if (controller) controller.abort();
+  history = [];
+  save();
+  log.replaceChildren();
+  input.focus();
+});
+
+function save() {
+  localStorage.setItem("mynah.history", JSON.stringify(history));
+}
+
+function headers() {
+  const h = { "Content-Type": "application/json" };
+  const key = $("api_key").value.trim();
+  if (key) h["Authorization"] = "Bearer " + key;
+  return h;
+}
+
+function bubble(role, text) {
+  const div = document.createElement("div");
+  div.className = "msg " + role;
+  if (role === "assistant") div.appendChild(renderMarkdown(text));
+  else div.textContent = text;
+  log.appendChild(div);
+  div.scrollIntoView({ block: "end" });
+  return div;
+}
+
+function note(div, text) {
+  const n = document.createElement("div");
+  n.className = "note";
+  n.textContent = text;
+  div.appendChild(n);
+}
+
+async function loadModel() {
+  try {
+    const r = await fetch("/v1/models", { headers: headers() });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
+    model = body.data[0].id;
+    $("model").textContent = model;
+  } catch (e) {
+    status.textContent = "Could not list models: " + e.message;
+  }
+}
+
+async function send(text) {
+  if (!model) await loadModel();
+  if (!model) return;
+  history.push({ role: "user", content: text });
+  save();
+  bubble("user", text);
+  const div = bubble("assistant", "");
+  div.dataset.state = "streaming";
+  const messages = [];
+  const system = $("system").value.trim();
+  if (system) messages.push({ role: "system", content: system });
+  messages.push(...history);
+  const body = {
+    model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+    temperature: Number($("temperature").value),
+    top_p: Number($("top_p").value),
+    max_tokens: Number($("max_tokens").value),
+  };
+  if ($("seed").value !== "") body.seed = Number($("seed").value);
+  controller = new AbortController();
+  sendBtn.disabled = true;
+  stopBtn.disabled = false;
+  status.textContent = "generating…";
+  let answer = "", finish = null, usage = null;
+  try {
+    const r = await fetch("/v1/chat/completions", {
+      method: "POST", headers: headers(), body: JSON.stringify(body), signal: controller.signal,
+    });
+    if (!r.ok) {
+      const err = await r.json().catch(() => ({}));
+      throw new Error(err.error ? err.error.message : r.status + " " + r.statusText);
+    }
+    const reader = r.body.getReader();
+    const decoder = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf("\n\n")) >= 0) {
+        const event = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        for (const line of event.split("\n")) {
+          if (!line.startsWith("data: ")) continue;
+          const data = line.slice(6);
+          if (data === "[DONE]") continue;
+          const chunk = JSON.parse(data);
+          if (chunk.error) throw new Error(chunk.error.message);
+          if (chunk.usage) usage = chunk.usage;
+          for (const c of chunk.choices || []) {
+            if (c.delta && c.delta.content) answer += c.delta.content;
+            if (c.finish_reason) finish = c.finish_reason;
+          }
+          div.replaceChildren(renderMarkdown(answer));
+        }
+      }
+      div.scrollIntoView({ block: "end" });
+    }
+    div.dataset.state = "done";
+    if (finish === "length") note(div, "(cut off at the token limit)");
+    status.textContent = usage ? `${usage.completion_tokens} tokens` : "";
+  } catch (e) {
+    if (e.name === "AbortError") {
+      div.dataset.state = "stopped";
+      note(div, "(stopped)");
+      status.textContent = "stopped";
+    } else {
+      div.dataset.state = "error";
+      div.classList.add("error");
+      note(div, "Error: " + e.message);
+      status.textContent = "";
+    }
+  } finally {
+    if (answer) {
+      history.push({ role: "assistant", content: answer });
+      save();
+    }
+    controller = null;
+    sendBtn.disabled = false;
+    stopBtn.disabled = true;
+  }
+}
+
+$("form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = input.value.trim();
+  if (!text || controller) return;
+  input.value = "";
+  send(text);
+});
+
+input.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey) {
+    e.preventDefault();
+    $("form").requestSubmit();
+  }
+});
+
+stopBtn.addEventListener("click", () => {
+  if (controller) controller.abort();
+});
+
+for (const m of history) bubble(m.role, m.content);
+loadModel();

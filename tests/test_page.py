@@ -1,0 +1,105 @@
+"""The chat page in a real browser: Debian's Chromium, headless, driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serve_helpers import LiveServer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(talker, tmp_path_factory):
+    s = LiveServer(talker, "--max-batch", "4", tmp=tmp_path_factory.mktemp("page"))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        pg = browser.new_page()
+        pg.set_default_timeout(30_000)
+        yield pg
+        browser.close()
+
+
+def test_page_streams_an_answer_renders_markdown_safely_and_stops(server, page):
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    assert not page.is_visible("#settings")
+    page.click("#settings-toggle")
+    page.fill("#max_tokens", "40")
+    page.dispatch_event("#max_tokens", "change")
+    page.fill("#input", "what are people saying about coffee?")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done]")
+    answer = page.inner_text(".msg.assistant >> nth=0")
+    assert answer.strip(), "the streamed answer arrived"
+    assert page.locator(".msg.user").inner_text() == "what are people saying about coffee?"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-page.png"), full_page=True)
+
+    # Stop: a long generation is aborted from the page and the server frees the slot.
+    page.fill("#max_tokens", "2000")
+    page.dispatch_event("#max_tokens", "change")
+    page.fill("#temperature", "1.0")
+    page.dispatch_event("#temperature", "change")
+
+    # The tiny model often ends a sampled answer within a few tokens; vLLM's `ignore_eos`,
+    # added to the page's request on its way out, keeps it going until Stop is pressed.
+    def keep_going(route):
+        body = json.loads(route.request.post_data)
+        route.continue_(post_data=json.dumps({**body, "ignore_eos": True}))
+
+    page.route("**/v1/chat/completions", keep_going)
+    page.fill("#input", "tell me everything")
+    page.click("#send")
+    page.wait_for_function(
+        "document.querySelectorAll('.msg.assistant')[1] && document.querySelectorAll('.msg.assistant')[1].textContent.length > 0"
+    )
+    page.click("#stop")
+    page.wait_for_selector(".msg.assistant[data-state=stopped]")
+    deadline = time.time() + 20
+    while time.time() < deadline and server.metric("mynah_batch_size") > 0:
+        time.sleep(0.05)
+    assert server.metric("mynah_batch_size") == 0
+    assert not page.is_disabled("#send")
+
+
+def test_markdown_renderer_never_injects_markup(server, page):
+    page.goto(server.url + "/")
+    hostile = (
+        '**bold** and `code` <img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>\n'
+        "[click](javascript:window.pwned=3) [ok](https://example.org/a)\n```\n<b>raw</b>\n```"
+    )
+    html = page.evaluate(
+        "(s) => { const d = document.createElement('div'); d.appendChild(renderMarkdown(s)); document.body.appendChild(d); return d.innerHTML; }",
+        hostile,
+    )
+    assert "<strong>bold</strong>" in html and "<code>code</code>" in html
+    assert "<img" not in html and "<script" not in html and "javascript:" not in html.split("href")[-1]
+    assert '<a href="https://example.org/a"' in html
+    assert "&lt;b&gt;raw&lt;/b&gt;" in html  # code blocks show markup as text
+    assert page.evaluate("window.pwned === undefined")
+    assert httpx.get(server.url + "/static/chat.js").status_code == 200

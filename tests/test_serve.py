@@ -1,0 +1,387 @@
+"""`mynah serve` as clients use it: the official `openai` package against a live server on
+127.0.0.1, raw HTTP for what the client hides (SSE framing, status codes), and every body
+checked against OpenAI's published schemas."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import openai
+import pytest
+
+from mynah.engine import SamplingParams
+from mynah.generate import TextGenerator
+from serve_helpers import SPEC, LiveServer, sse_events, validate
+
+KEY = "sk-test-" + "x" * 24
+pytestmark = pytest.mark.slow  # each module starts real servers
+
+
+@pytest.fixture(scope="module")
+def server(talker, tmp_path_factory):
+    s = LiveServer(talker, "--max-batch", "16", key=KEY, tmp=tmp_path_factory.mktemp("serve"))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def model_id(client):
+    return client.models.list().data[0].id
+
+
+@pytest.fixture(scope="module")
+def reference(talker):
+    """The same model run directly through the engine, one request at a time."""
+    return TextGenerator.from_dir(talker, max_batch=1)
+
+
+MSGS = [{"role": "user", "content": "what are people saying about coffee?"}]
+
+
+def greedy_chat(reference, messages, max_tokens):
+    return "".join(reference.chat(messages, SamplingParams(max_tokens=max_tokens, temperature=0)))
+
+
+def test_chat_completion_matches_the_engine_and_the_spec(server, client, model_id, reference):
+    r = client.chat.completions.create(model=model_id, messages=MSGS, max_tokens=12, temperature=0)
+    choice = r.choices[0]
+    assert choice.message.role == "assistant" and choice.message.refusal is None
+    want = greedy_chat(reference, MSGS, 12)
+    assert want.strip() and choice.message.content == want
+    assert choice.finish_reason in ("stop", "length")
+    assert (
+        r.usage.completion_tokens >= 1
+        and r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+    )
+    assert r.id.startswith("chatcmpl-") and r.object == "chat.completion" and r.model == model_id
+
+
+def test_completion_continues_a_post_like_the_engine(client, model_id, reference):
+    r = client.completions.create(model=model_id, prompt="The new album", max_tokens=10, temperature=0)
+    want = "".join(reference.complete("The new album", SamplingParams(max_tokens=10, temperature=0)))
+    assert want.strip() and r.choices[0].text == want and r.object == "text_completion"
+
+
+def test_stream_with_usage_is_framed_exactly_as_openai_sends_it(server, model_id, reference):
+    body = {
+        "model": model_id,
+        "messages": MSGS,
+        "max_tokens": 12,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    with httpx.stream(
+        "POST", server.url + "/v1/chat/completions", json=body, headers=server.headers(), timeout=60
+    ) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(r)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    for c in chunks:
+        assert c["object"] == "chat.completion.chunk" and "usage" in c
+        validate(c, "CreateChatCompletionStreamResponse")
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    content = [c for c in chunks if c["choices"]]
+    assert [c["choices"][0]["finish_reason"] for c in content].count(None) == len(content) - 1
+    assert content[-1]["choices"][0]["finish_reason"] in ("stop", "length")
+    assert all(c["usage"] is None for c in content)
+    usage = chunks[-1]
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] >= 1
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in content)
+    assert text == greedy_chat(reference, MSGS, 12)
+
+
+def test_openai_client_streams_and_n_choices(client, model_id, reference):
+    stream = client.chat.completions.create(
+        model=model_id,
+        messages=MSGS,
+        max_tokens=12,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    parts, usage = [], None
+    for chunk in stream:
+        if chunk.usage:
+            usage = chunk.usage
+        for c in chunk.choices:
+            parts.append(c.delta.content or "")
+    assert "".join(parts) == greedy_chat(reference, MSGS, 12) and usage.completion_tokens >= 1
+    many = client.chat.completions.create(
+        model=model_id, messages=MSGS, max_tokens=16, temperature=1.0, n=3, seed=7
+    )
+    assert [c.index for c in many.choices] == [0, 1, 2]
+    texts = [c.message.content for c in many.choices]
+    assert len(set(texts)) > 1  # each choice samples with its own seed
+    again = client.chat.completions.create(
+        model=model_id, messages=MSGS, max_tokens=16, temperature=1.0, n=3, seed=7
+    )
+    assert [c.message.content for c in again.choices] == texts  # and a seed makes them repeatable
+
+
+def test_stop_sequences_end_the_text_before_them(client, model_id, reference):
+    greedy = SamplingParams(max_tokens=24, temperature=0)
+    outs = {
+        p: "".join(reference.complete(p, greedy))
+        for p in ("The new album", "Quick thought:", "Friends,", "Rent")
+    }
+    prompt, full = max(outs.items(), key=lambda kv: len(kv[1].split()))
+    words = full.split()
+    assert len(words) >= 3, outs
+    stop = " " + words[1]
+    r = client.completions.create(
+        model=model_id, prompt=prompt, max_tokens=24, temperature=0, stop=[stop, "zzz"]
+    )
+    assert r.choices[0].finish_reason == "stop"
+    assert r.choices[0].text == full[: full.index(stop)]
+    # the same through a chat stream: nothing at or after the stop string is ever sent
+    chat = greedy_chat(reference, MSGS, 24)
+    if len(chat) > 2:
+        parts = [
+            c.delta.content or ""
+            for chunk in client.chat.completions.create(
+                model=model_id, messages=MSGS, max_tokens=24, temperature=0, stop=chat[1:3], stream=True
+            )
+            for c in chunk.choices
+        ]
+        assert "".join(parts) == chat[: chat.index(chat[1:3])]
+
+
+def test_logprobs(server, client, model_id):
+    r = client.chat.completions.create(
+        model=model_id, messages=MSGS, max_tokens=6, temperature=0, logprobs=True, top_logprobs=3
+    )
+    lp = r.choices[0].logprobs.content
+    assert 1 <= len(lp) <= 6
+    for t in lp:
+        assert t.logprob <= 0 and len(t.top_logprobs) == 3
+        assert t.top_logprobs[0].logprob >= t.logprob - 1e-6  # greedy picked the likeliest
+    c = client.completions.create(
+        model=model_id, prompt="The new album", max_tokens=4, temperature=0, logprobs=2
+    )
+    assert len(c.choices[0].logprobs.tokens) == len(c.choices[0].logprobs.token_logprobs) >= 1
+
+
+def test_sixteen_parallel_streams_each_equal_their_sequential_result(client, model_id, reference):
+    starts = [
+        "The new album",
+        "Quick thought:",
+        "Friends,",
+        "Rent",
+        "Kurze Frage:",
+        "gente,",
+        "The match",
+        "Coffee",
+    ]
+    prompts = [f"{starts[i % 8]} {['today', 'again', 'in Denver', 'lol'][i // 4]}" for i in range(16)]
+    greedy = SamplingParams(max_tokens=20, temperature=0)
+    want = ["".join(reference.complete(p, greedy)) for p in prompts]
+    assert sum(bool(w.strip()) for w in want) >= 12 and len(set(want)) > 4, want
+
+    def one(prompt):
+        out = []
+        for chunk in client.completions.create(
+            model=model_id, prompt=prompt, max_tokens=20, temperature=0, stream=True
+        ):
+            out += [c.text for c in chunk.choices]
+        return "".join(out)
+
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(one, prompts))
+    assert got == want
+
+
+def test_errors_have_openai_shape_and_status(server, client, model_id):
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=model_id, messages=MSGS, temperature=5)
+    assert e.value.body["param"] == "temperature"
+    with pytest.raises(openai.BadRequestError) as e:  # never silently ignored
+        client.chat.completions.create(model=model_id, messages=MSGS, logit_bias={"5": 10})
+    assert e.value.body["param"] == "logit_bias" and "unsupported" in e.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=model_id, messages=[{"role": "user", "content": "word " * 2000}])
+    assert e.value.body["code"] == "context_length_exceeded"
+    with pytest.raises(openai.NotFoundError) as e:
+        client.chat.completions.create(model="gpt-9", messages=MSGS)
+    assert e.value.body["code"] == "model_not_found"
+    for key in ("wrong-key", ""):
+        bad = openai.OpenAI(base_url=server.url + "/v1", api_key=key or "x", max_retries=0)
+        if not key:
+            bad = openai.OpenAI(
+                base_url=server.url + "/v1",
+                api_key="unused",
+                max_retries=0,
+                default_headers={"Authorization": ""},
+            )
+        with pytest.raises(openai.AuthenticationError):
+            bad.models.list()
+    big = {"model": model_id, "messages": [{"role": "user", "content": "x" * (2 << 20)}]}
+    r = httpx.post(server.url + "/v1/chat/completions", json=big, headers=server.headers(), timeout=30)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+    r = httpx.post(
+        server.url + "/v1/chat/completions",
+        content=b"{not json",
+        headers={**server.headers(), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and set(r.json()["error"]) == {"message", "type", "param", "code"}
+    for status_body in (r.json(),):
+        validate(status_body, "ErrorResponse")
+    assert httpx.get(server.url + "/health").status_code == 200  # open without a key
+
+
+def test_client_disconnect_frees_its_slot(server, model_id):
+    body = {"model": model_id, "prompt": "The", "max_tokens": 250, "ignore_eos": True, "stream": True}
+    before = server.metric("mynah_generation_tokens_total")
+    with httpx.stream(
+        "POST", server.url + "/v1/completions", json=body, headers=server.headers(), timeout=60
+    ) as r:
+        lines = r.iter_lines()
+        for _ in range(3):
+            next(lines)
+    deadline = time.time() + 20
+    while time.time() < deadline and server.metric("mynah_batch_size") > 0:
+        time.sleep(0.01)
+    assert server.metric("mynah_batch_size") == 0 and server.metric("mynah_queue_depth") == 0
+    # freed by the disconnect, not by running to the end
+    assert server.metric("mynah_generation_tokens_total") - before < 250
+
+
+def test_models_health_and_metrics(server, client, model_id):
+    r = httpx.get(server.url + "/v1/models", headers=server.headers()).json()
+    validate(r, "ListModelsResponse")
+    assert r["data"][0]["owned_by"] and isinstance(r["data"][0]["created"], int)
+    text = httpx.get(server.url + "/metrics").text
+    for name in (
+        "mynah_requests_total",
+        "mynah_generation_tokens_total",
+        "mynah_queue_depth",
+        "mynah_batch_size",
+        "mynah_time_to_first_token_seconds_bucket",
+        "mynah_inter_token_latency_seconds_bucket",
+    ):
+        assert name in text, name
+
+
+def test_responses_match_openai_spec(server, model_id):
+    if not SPEC.exists():
+        pytest.skip(f"OpenAI's spec is not at {SPEC}")
+    h = server.headers()
+    chat = httpx.post(
+        server.url + "/v1/chat/completions",
+        json={
+            "model": model_id,
+            "messages": MSGS,
+            "max_tokens": 5,
+            "logprobs": True,
+            "top_logprobs": 2,
+            "n": 2,
+        },
+        headers=h,
+    ).json()
+    assert validate(chat, "CreateChatCompletionResponse")
+    comp = httpx.post(
+        server.url + "/v1/completions",
+        json={"model": model_id, "prompt": ["a", "b"], "max_tokens": 4, "logprobs": 1},
+        headers=h,
+    ).json()
+    assert validate(comp, "CreateCompletionResponse")
+    assert validate(httpx.get(server.url + "/v1/models/" + model_id, headers=h).json(), "Model")
+    for bad in ({"model": "nope", "messages": MSGS}, {"model": model_id, "messages": []}):
+        r = httpx.post(server.url + "/v1/chat/completions", json=bad, headers=h)
+        assert r.status_code in (400, 404) and validate(r.json(), "ErrorResponse")
+    body = {
+        "model": model_id,
+        "prompt": "The",
+        "max_tokens": 4,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    with httpx.stream("POST", server.url + "/v1/completions", json=body, headers=h) as r:
+        events = sse_events(r)
+    # The spec gives no event-stream schema for the legacy /completions (only for chat), so
+    # these chunks follow OpenAI's wire format: finish_reason null until the last.
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert all(c["object"] == "text_completion" for c in chunks) and chunks[-1]["choices"] == []
+    assert chunks[-2]["choices"][0]["finish_reason"] in ("stop", "length")
+
+
+def test_full_queue_answers_429_with_retry_after(talker, tmp_path):
+    # One slot, room for two waiting sequences. A request for n=2 takes the slot with one
+    # choice and queues the other; while it runs, another n=2 request cannot fit.
+    s = LiveServer(talker, "--max-batch", "1", "--max-queue", "2", tmp=tmp_path)
+    try:
+        body = {
+            "model": talker.resolve().name,
+            "prompt": "The",
+            "max_tokens": 250,
+            "ignore_eos": True,
+            "n": 2,
+        }
+        with httpx.stream(
+            "POST", s.url + "/v1/completions", json={**body, "stream": True}, timeout=60
+        ) as first:
+            lines = first.iter_lines()  # kept: a dropped iterator closes the connection
+            next(lines)  # its first choice is running
+            assert s.metric("mynah_queue_depth") == 1
+            r = httpx.post(s.url + "/v1/completions", json={**body, "max_tokens": 2}, timeout=60)
+            assert r.status_code == 429 and r.headers["retry-after"] == "1"
+            assert r.json()["error"]["type"] == "rate_limit_error"
+        deadline = time.time() + 20
+        while time.time() < deadline and (s.metric("mynah_queue_depth") or s.metric("mynah_batch_size")):
+            time.sleep(0.02)
+        assert s.metric("mynah_queue_depth") == 0 and s.metric("mynah_batch_size") == 0
+        ok = httpx.post(s.url + "/v1/completions", json={**body, "max_tokens": 2}, timeout=60)
+        assert ok.status_code == 200 and len(ok.json()["choices"]) == 2
+    finally:
+        s.stop()
+
+
+def test_health_is_503_while_the_model_loads(talker):
+    import asyncio
+
+    import uvicorn
+
+    from mynah.checkpoint import load_model
+    from mynah.serve.app import create_app
+    from mynah.tokenizer import Tokenizer
+    from serve_helpers import free_port
+
+    release = threading.Event()
+
+    def slow_loader():
+        release.wait(30)
+        return load_model(talker), Tokenizer.load(talker)
+
+    app = create_app(talker, loader=slow_loader)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and not server.started:
+            time.sleep(0.02)
+        assert httpx.get(url + "/health").status_code == 503
+        r = httpx.post(url + "/v1/chat/completions", json={"model": talker.resolve().name, "messages": MSGS})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "model_loading"
+        release.set()
+        deadline = time.time() + 30
+        while time.time() < deadline and httpx.get(url + "/health").status_code != 200:
+            time.sleep(0.05)
+        assert httpx.get(url + "/health").json()["status"] == "ok"
+    finally:
+        release.set()
+        server.should_exit = True
+        t.join(timeout=20)
