@@ -37,7 +37,7 @@ from serve_helpers import LiveServer  # noqa: E402
 
 def make_checkpoint(recipe: str, out: Path) -> Path:
     cfg = get_recipe(recipe).model
-    tok = train_tokenizer((p.text for p in build_network(4000, seed=0).posts), vocab_size=cfg.vocab_size)
+    tok = train_tokenizer((p["text"] for p in build_network(4000, seed=0).posts), vocab_size=cfg.vocab_size)
     torch.manual_seed(0)
     model = Transformer(cfg)
     model.init_weights(0)
@@ -60,6 +60,30 @@ def prompts(n: int) -> list[list[dict]]:
         [{"role": "user", "content": f"What are people saying about {topics[i % len(topics)]} today? ({i})"}]
         for i in range(n)
     ]
+
+
+def ttft_buckets(url: str) -> dict[float, float]:
+    """The server's time-to-first-token histogram: upper bound -> cumulative count."""
+    out = {}
+    for line in httpx.get(url + "/metrics").text.splitlines():
+        if line.startswith("mynah_time_to_first_token_seconds_bucket"):
+            le = line.split('le="')[1].split('"')[0]
+            out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def quantile(before: dict, after: dict, q: float) -> float:
+    """histogram_quantile as Prometheus computes it, over the requests between two scrapes."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0) for b in bounds]
+    rank, prev_b, prev_c = q * counts[-1], 0.0, 0.0
+    for b, c in zip(bounds, counts):
+        if c >= rank:
+            if b == float("inf"):
+                return prev_b
+            return prev_b + (b - prev_b) * (rank - prev_c) / max(c - prev_c, 1e-9)
+        prev_b, prev_c = b, c
+    return bounds[-2]
 
 
 def run_clients(url: str, model: str, reqs: list, clients: int, max_tokens: int) -> dict:
@@ -101,6 +125,7 @@ def run_clients(url: str, model: str, reqs: list, clients: int, max_tokens: int)
                 with lock:
                     ttft.append(first if first is not None else time.perf_counter() - t0)
 
+    before = ttft_buckets(url)
     t = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     for th in threads:
@@ -108,13 +133,16 @@ def run_clients(url: str, model: str, reqs: list, clients: int, max_tokens: int)
     for th in threads:
         th.join()
     wall = time.perf_counter() - t
-    q = statistics.quantiles(ttft, n=20) if len(ttft) > 1 else [ttft[0]] * 19
+    after = ttft_buckets(url)
+    # The server's histogram times the first token itself; a client only sees the first
+    # token that decodes to text, which for random weights can be many tokens later.
     return {
         "tok_s": tokens[0] / wall,
         "tokens": tokens[0],
         "wall": wall,
-        "ttft_p50": statistics.median(ttft),
-        "ttft_p95": q[18],
+        "ttft_p50": quantile(before, after, 0.5),
+        "ttft_p95": quantile(before, after, 0.95),
+        "first_text_p50": statistics.median(ttft),
         "errors": errors[0],
     }
 
@@ -163,7 +191,8 @@ def main() -> None:
                 r = results[c] = run_clients(server.url, a.recipe, reqs, c, a.max_tokens)
                 print(
                     f"mynah serve, {c:2d} clients: {r['tok_s']:7.1f} tok/s aggregate ({r['tokens']} tokens in {r['wall']:.1f} s), "
-                    f"TTFT p50 {r['ttft_p50'] * 1000:.0f} ms, p95 {r['ttft_p95'] * 1000:.0f} ms, errors {r['errors']}"
+                    f"TTFT p50 {r['ttft_p50'] * 1000:.0f} ms, p95 {r['ttft_p95'] * 1000:.0f} ms (server histogram), "
+                    f"first text p50 {r['first_text_p50'] * 1000:.0f} ms (client), errors {r['errors']}"
                 )
             rss = subprocess.run(
                 ["ps", "-o", "rss=", "-p", str(server.proc.pid)], capture_output=True, text=True

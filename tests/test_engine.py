@@ -175,3 +175,32 @@ def test_compiled_decode_step_gives_the_eager_tokens(model):
     assert Engine(model, max_batch=1, max_len=48, compile=True).generate_all([prompt], sampled) == Engine(
         model, max_batch=1, max_len=48
     ).generate_all([prompt], sampled)
+
+
+def test_batched_prefill_matches_one_prompt_at_a_time(trained):
+    import torch
+
+    from mynah.checkpoint import load_model
+
+    tok = Tokenizer.load(trained)
+    prompts = [
+        tok.encode_doc(t)
+        for t in ["The new album", "a much longer prompt about rent in the city today", "hi"]
+    ]
+    solo = Engine(load_model(trained), max_batch=1)
+    want = torch.stack([solo.prefill(0, p) for p in prompts])
+    batch = Engine(load_model(trained), max_batch=4)
+    torch.testing.assert_close(batch.prefill_batch([0, 1, 2], prompts), want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(batch.prefill_batch([3, 1, 0], prompts), want, rtol=1e-4, atol=1e-4)
+    # the padded positions do not leak into decoding: each row continues as if alone
+    greedy = SamplingParams(max_tokens=12, temperature=0, stop_token_ids=[])
+    alone = [solo.generate_all([p], greedy)[0][0] for p in prompts]
+    logits = batch.prefill_batch([0, 1, 2], prompts)
+    hist = [[int(t)] for t in logits.argmax(-1)]
+    for _ in range(11):
+        step = batch.decode(
+            [0, 1, 2], [h[-1] for h in hist], [len(p) + len(h) - 1 for p, h in zip(prompts, hist)]
+        )
+        for h, t in zip(hist, step.argmax(-1).tolist()):
+            h.append(t)
+    assert hist == alone

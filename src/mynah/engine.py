@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
 
 from mynah.model import KVCache, Transformer
 
@@ -146,26 +145,6 @@ class Generation:
         self._cancelled.add(seq)
 
 
-def relayout_for_decode(model: Transformer) -> None:
-    """Store each Linear weight input-major (as the transpose of a contiguous [in, out] buffer).
-
-    Values and shapes are unchanged, but on CPU a one-row matmul against this layout streams
-    memory up to 1.7x faster (measured: the 32k x 768 head went from 12 to 21 GB/s), and
-    decode is one-row matmuls. Tied embedding/head weights stay one shared tensor.
-    """
-    with torch.no_grad():
-        done: dict[int, nn.Parameter] = {}
-        for mod in model.modules():
-            if isinstance(mod, nn.Linear):
-                w = mod.weight
-                if id(w) not in done:
-                    done[id(w)] = nn.Parameter(w.detach().t().contiguous().t(), requires_grad=False)
-                mod.weight = done[id(w)]
-        emb = model.model.embed_tokens
-        if id(emb.weight) in done:
-            emb.weight = done[id(emb.weight)]
-
-
 class Engine:
     def __init__(
         self, model: Transformer, max_batch: int = 8, max_len: int | None = None, compile: bool = False
@@ -174,8 +153,6 @@ class Engine:
         it costs tens of seconds once, then cuts per-token overhead. It is used when every
         slot decodes together; other steps run eagerly."""
         self.model = model.eval()
-        if next(model.parameters()).device.type == "cpu":
-            relayout_for_decode(model)
         self.cfg = model.cfg
         self.max_len = min(max_len or self.cfg.max_seq_len, self.cfg.max_seq_len)
         self.max_batch = max_batch
@@ -203,6 +180,33 @@ class Engine:
         x = torch.tensor([ids], device=self.device)
         pos = torch.arange(len(ids), device=self.device)[None]
         return self.model(x, cache=self.cache, rows=slice(slot, slot + 1), pos=pos, last_only=True)[0, -1]
+
+    @torch.inference_mode()
+    def prefill_batch(self, slots: list[int], prompts: list[list[int]]) -> torch.Tensor:
+        """`prefill` for several slots in one forward; logits [len(slots), vocab].
+
+        Prompts are right-padded to the longest. A pad token writes keys and values at
+        positions past its row's prompt, but those are masked from every query until that
+        row's own decoding overwrites them, one position at a time, before reading them."""
+        if len(slots) == 1:
+            return self.prefill(slots[0], prompts[0])[None]
+        for ids in prompts:
+            if not ids:
+                raise ValueError("empty prompt")
+            if len(ids) >= self.max_len:
+                raise ContextOverflow(
+                    f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
+                )
+        T = max(len(ids) for ids in prompts)
+        x = torch.tensor([ids + [ids[-1]] * (T - len(ids)) for ids in prompts], device=self.device)
+        pos = torch.arange(T, device=self.device)[None].expand(len(slots), T)
+        contiguous = slots == list(range(slots[0], slots[0] + len(slots)))
+        rows = (
+            slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)
+        )
+        logits = self.model(x, cache=self.cache, rows=rows, pos=pos)
+        last = torch.tensor([len(ids) - 1 for ids in prompts], device=self.device)
+        return logits[torch.arange(len(slots), device=self.device), last]
 
     @torch.inference_mode()
     def decode(self, slots: list[int], tokens: list[int], positions: list[int]) -> torch.Tensor:

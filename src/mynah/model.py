@@ -80,6 +80,19 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return x * cos + torch.cat([-x2, x1], dim=-1) * sin
 
 
+class Linear(nn.Linear):
+    """nn.Linear, except that for a handful of rows on the CPU (decoding) it computes
+    (W @ x^T)^T: the CPU BLAS picks a far better kernel for that than for x @ W^T with a
+    skinny x. Measured on `small`, 2 cores: a 16-row decode step 99 ms instead of 137, the
+    32k-vocabulary head at 4 rows 7.7 ms instead of 22.9; one row is unchanged."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.numel() // x.shape[-1]
+        if rows <= 32 and self.bias is None and x.device.type == "cpu" and not torch.is_grad_enabled():
+            return (self.weight @ x.reshape(rows, -1).t()).t().reshape(*x.shape[:-1], -1)
+        return F.linear(x, self.weight, self.bias)
+
+
 class KVCache:
     """Preallocated keys and values for every layer: [B, n_kv_heads, max_len, head_dim] each."""
 
@@ -103,10 +116,10 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         hd = cfg.head_dim
-        self.q_proj = nn.Linear(cfg.dim, cfg.n_heads * hd, bias=False)
-        self.k_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
-        self.v_proj = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
-        self.o_proj = nn.Linear(cfg.n_heads * hd, cfg.dim, bias=False)
+        self.q_proj = Linear(cfg.dim, cfg.n_heads * hd, bias=False)
+        self.k_proj = Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
+        self.v_proj = Linear(cfg.dim, cfg.n_kv_heads * hd, bias=False)
+        self.o_proj = Linear(cfg.n_heads * hd, cfg.dim, bias=False)
 
     def forward(self, x, cos, sin, layer: int, cache: KVCache | None, rows, pos, attn_len: int):
         B, T, _ = x.shape
@@ -145,9 +158,9 @@ class MLP(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.gate_proj = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
-        self.up_proj = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
-        self.down_proj = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+        self.gate_proj = Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.up_proj = Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.down_proj = Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
@@ -158,9 +171,9 @@ class Expert(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.w1 = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
-        self.w2 = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
-        self.w3 = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.w1 = Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.w2 = Linear(cfg.ffn_dim, cfg.dim, bias=False)
+        self.w3 = Linear(cfg.dim, cfg.ffn_dim, bias=False)
 
     def forward(self, x):
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
@@ -172,7 +185,7 @@ class MoE(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        self.gate = nn.Linear(cfg.dim, cfg.n_experts, bias=False)
+        self.gate = Linear(cfg.dim, cfg.n_experts, bias=False)
         self.experts = nn.ModuleList(Expert(cfg) for _ in range(cfg.n_experts))
         self.aux_loss: torch.Tensor | None = None
 
@@ -226,7 +239,7 @@ class Transformer(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.model = Decoder(cfg)
-        self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        self.lm_head = Linear(cfg.dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
         cos, sin = rope_tables(cfg, cfg.max_seq_len)

@@ -2,8 +2,8 @@
 
 One thread owns the engine. Each step it (1) drops cancelled sequences and frees their
 slots, (2) admits waiting sequences into free slots, prefilling at most `prefills_per_step`
-of them while others are decoding so that running streams keep flowing (prefill
-interleaves with decode, as in vLLM), and (3) advances every running sequence by one token
+of them (in one batched forward) while others are decoding so that running streams keep
+flowing (prefill interleaves with decode, as in vLLM), and (3) advances every running sequence by one token
 in one batched forward. Every sequence keeps its own sampling parameters, RNG and
 history inside the shared batch, so its output does not depend on who else is running:
 under greedy decoding a request gives the same tokens alone or among 16.
@@ -61,7 +61,7 @@ class Sequence:
 
 
 class Scheduler:
-    def __init__(self, engine: Engine, max_queue: int = 64, prefills_per_step: int = 1):
+    def __init__(self, engine: Engine, max_queue: int = 64, prefills_per_step: int = 4):
         self.engine = engine
         self.max_queue = max_queue
         self.prefills_per_step = prefills_per_step
@@ -151,21 +151,20 @@ class Scheduler:
                 self.waiting = deque(s for s in self.waiting if not s.cancelled)
         for s in gone:
             s.on_step(Step(None, "cancelled"))
-        # Admit: fill every free slot when nothing is decoding; otherwise a few per step.
+        # Admit: fill every free slot when nothing is decoding; otherwise a few a step, so
+        # the running streams keep flowing. The admitted prompts prefill in one forward.
         budget = len(self.free) if not self.running else self.prefills_per_step
-        while budget and self.free:
-            with self._cv:
-                if not self.waiting:
-                    break
+        admitted: list[Sequence] = []
+        with self._cv:
+            while len(admitted) < budget and self.free and self.waiting:
                 s = self.waiting.popleft()
-            if s.cancelled:
-                s.on_step(Step(None, "cancelled"))
-                continue
-            s.slot = self.free.pop(0)
-            self.running[s.slot] = s
-            logits = self.engine.prefill(s.slot, s.prompt)
-            self._emit(s, logits)
-            budget -= 1
+                s.slot = self.free.pop(0)
+                self.running[s.slot] = s
+                admitted.append(s)
+        if admitted:
+            logits = self.engine.prefill_batch([s.slot for s in admitted], [s.prompt for s in admitted])
+            for row, s in enumerate(admitted):
+                self._emit(s, logits[row])
         decoding = sorted(slot for slot, s in self.running.items() if s.produced and not s.cancelled)
         if decoding:
             seqs = [self.running[slot] for slot in decoding]
