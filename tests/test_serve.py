@@ -225,9 +225,11 @@ def test_errors_have_openai_shape_and_status(server, client, model_id):
             )
         with pytest.raises(openai.AuthenticationError):
             bad.models.list()
-    big = {"model": model_id, "messages": [{"role": "user", "content": "x" * (2 << 20)}]}
-    r = httpx.post(server.url + "/v1/chat/completions", json=big, headers=server.headers(), timeout=30)
-    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+    with pytest.raises(openai.APIStatusError) as e:
+        client.chat.completions.create(
+            model=model_id, messages=[{"role": "user", "content": "x" * (2 << 20)}]
+        )
+    assert e.value.status_code == 413 and e.value.body["code"] == "request_too_large"
     r = httpx.post(
         server.url + "/v1/chat/completions",
         content=b"{not json",
@@ -334,9 +336,13 @@ def test_full_queue_answers_429_with_retry_after(talker, tmp_path):
             lines = first.iter_lines()  # kept: a dropped iterator closes the connection
             next(lines)  # its first choice is running
             assert s.metric("mynah_queue_depth") == 1
-            r = httpx.post(s.url + "/v1/completions", json={**body, "max_tokens": 2}, timeout=60)
-            assert r.status_code == 429 and r.headers["retry-after"] == "1"
-            assert r.json()["error"]["type"] == "rate_limit_error"
+            client = openai.OpenAI(base_url=s.url + "/v1", api_key="none", max_retries=0)
+            with pytest.raises(openai.RateLimitError) as e:
+                client.completions.create(
+                    model=body["model"], prompt="The", max_tokens=2, n=2, extra_body={"ignore_eos": True}
+                )
+            assert e.value.response.headers["retry-after"] == "1"
+            assert e.value.body["type"] == "rate_limit_error" and e.value.body["code"] == "queue_full"
         deadline = time.time() + 20
         while time.time() < deadline and (s.metric("mynah_queue_depth") or s.metric("mynah_batch_size")):
             time.sleep(0.02)
@@ -374,8 +380,10 @@ def test_health_is_503_while_the_model_loads(talker):
         while time.time() < deadline and not server.started:
             time.sleep(0.02)
         assert httpx.get(url + "/health").status_code == 503
-        r = httpx.post(url + "/v1/chat/completions", json={"model": talker.resolve().name, "messages": MSGS})
-        assert r.status_code == 503 and r.json()["error"]["code"] == "model_loading"
+        client = openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0)
+        with pytest.raises(openai.InternalServerError) as e:  # the client's class for any 5xx
+            client.chat.completions.create(model=talker.resolve().name, messages=MSGS)
+        assert e.value.status_code == 503 and e.value.body["code"] == "model_loading"
         release.set()
         deadline = time.time() + 30
         while time.time() < deadline and httpx.get(url + "/health").status_code != 200:
