@@ -13,11 +13,21 @@ from pathlib import Path
 
 import httpx
 
-SPEC = Path(
-    os.environ.get(
-        "MYNAH_OPENAI_SPEC", Path(__file__).resolve().parents[2] / "shared/specs/openai/openapi.json"
-    )
-)
+
+def _find_spec() -> Path:
+    """OpenAI's spec from $MYNAH_OPENAI_SPEC, else ../shared/specs/openai/openapi.json beside
+    the checkout or beside any folder above it (a CI clone may sit deeper than /work/main)."""
+    if os.environ.get("MYNAH_OPENAI_SPEC"):
+        return Path(os.environ["MYNAH_OPENAI_SPEC"])
+    repo = Path(__file__).resolve().parents[1]
+    for folder in repo.parents:
+        candidate = folder / "shared/specs/openai/openapi.json"
+        if candidate.exists():
+            return candidate
+    return repo.parent / "shared/specs/openai/openapi.json"
+
+
+SPEC = _find_spec()
 
 
 def free_port() -> int:
