@@ -84,3 +84,24 @@ def test_cancel_frees_the_slot_and_limits_hold(setup):
     with pytest.raises(QueueFull):
         sched.submit([Sequence([1, 2], long, Collector()) for _ in range(9)])
     assert sched.queue_depth == 0  # all or nothing
+
+
+def test_stop_token_sequences_end_a_sequence(setup):
+    tok, solo, sched = setup
+    prompt = tok.encode_doc("The new album")
+    free = SamplingParams(max_tokens=20, temperature=0, stop_token_ids=[])
+    full = solo.generate_all([prompt], free)[0][0]
+    stop = full[4:6]
+    c = Collector()
+    sched.submit(
+        [
+            Sequence(
+                prompt,
+                SamplingParams(max_tokens=20, temperature=0, stop_token_ids=[], stop_sequences=[stop]),
+                c,
+            )
+        ]
+    )
+    assert c.done.wait(60) and c.reason == "stop"
+    first = next(i for i in range(len(full) - 1) if full[i : i + 2] == stop)
+    assert c.tokens == full[: first + 2]

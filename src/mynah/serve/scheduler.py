@@ -193,9 +193,9 @@ class Scheduler:
                 step.top_logprobs = list(zip(top.indices.tolist(), top.values.tolist()))
         s.history.append(token)
         s.produced += 1
-        gen = s.history[len(s.prompt) :]
+        # Stop sequences match generated tokens only, never a tail of the prompt.
         if token in p.stop_token_ids or any(
-            q and len(q) <= len(gen) and gen[-len(q) :] == q for q in p.stop_sequences
+            q and len(q) <= s.produced and s.history[-len(q) :] == q for q in p.stop_sequences
         ):
             step.finish_reason = "stop"
         elif s.produced >= p.max_tokens or len(s.history) >= self.engine.max_len:
