@@ -168,15 +168,36 @@ class Engine:
             :, -1
         ]
 
-    @torch.inference_mode()
-    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
-        """Run a prompt into cache row `slot`; return the logits [vocab] for the next token."""
+    def check_fits(self, ids: list[int]) -> None:
+        """A prompt must leave room for at least one new token."""
         if not ids:
             raise ValueError("empty prompt")
         if len(ids) >= self.max_len:
             raise ContextOverflow(
                 f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
             )
+
+    def _rows(self, slots: list[int]) -> slice | torch.Tensor:
+        # A contiguous run of slots reads the cache as a view; any other set gathers a copy.
+        if slots == list(range(slots[0], slots[0] + len(slots))):
+            return slice(slots[0], slots[0] + len(slots))
+        return torch.tensor(slots, device=self.device)
+
+    def finish_reason(self, history: list[int], produced: int, p: SamplingParams) -> str | None:
+        """Why a sequence ends after its newest token (history[-1]), or None to go on.
+        Stop sequences match generated tokens only, never a tail of the prompt."""
+        if history[-1] in p.stop_token_ids or any(
+            s and len(s) <= produced and history[-len(s) :] == s for s in p.stop_sequences
+        ):
+            return "stop"
+        if produced >= p.max_tokens or len(history) >= self.max_len:
+            return "length"
+        return None
+
+    @torch.inference_mode()
+    def prefill(self, slot: int, ids: list[int]) -> torch.Tensor:
+        """Run a prompt into cache row `slot`; return the logits [vocab] for the next token."""
+        self.check_fits(ids)
         x = torch.tensor([ids], device=self.device)
         pos = torch.arange(len(ids), device=self.device)[None]
         return self.model(x, cache=self.cache, rows=slice(slot, slot + 1), pos=pos, last_only=True)[0, -1]
@@ -191,20 +212,11 @@ class Engine:
         if len(slots) == 1:
             return self.prefill(slots[0], prompts[0])[None]
         for ids in prompts:
-            if not ids:
-                raise ValueError("empty prompt")
-            if len(ids) >= self.max_len:
-                raise ContextOverflow(
-                    f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
-                )
+            self.check_fits(ids)
         T = max(len(ids) for ids in prompts)
         x = torch.tensor([ids + [ids[-1]] * (T - len(ids)) for ids in prompts], device=self.device)
         pos = torch.arange(T, device=self.device)[None].expand(len(slots), T)
-        contiguous = slots == list(range(slots[0], slots[0] + len(slots)))
-        rows = (
-            slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)
-        )
-        logits = self.model(x, cache=self.cache, rows=rows, pos=pos)
+        logits = self.model(x, cache=self.cache, rows=self._rows(slots), pos=pos)
         last = torch.tensor([len(ids) - 1 for ids in prompts], device=self.device)
         return logits[torch.arange(len(slots), device=self.device), last]
 
@@ -215,11 +227,7 @@ class Engine:
         pos = torch.tensor(positions, device=self.device)[:, None]
         if self._static_decode is not None and slots == list(range(self.max_batch)):
             return self._static_decode(x, pos)
-        contiguous = slots == list(range(slots[0], slots[0] + len(slots)))
-        rows = (
-            slice(slots[0], slots[0] + len(slots)) if contiguous else torch.tensor(slots, device=self.device)
-        )
-        return self.model(x, cache=self.cache, rows=rows, pos=pos)[:, -1]
+        return self.model(x, cache=self.cache, rows=self._rows(slots), pos=pos)[:, -1]
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> Generation:
         """Decode all prompts together, streaming one `Event` per sampled token."""
@@ -227,10 +235,7 @@ class Engine:
             raise ValueError(f"{len(prompts)} prompts exceed the engine's max_batch of {self.max_batch}")
         plist = params if isinstance(params, list) else [params] * len(prompts)
         for ids in prompts:
-            if len(ids) >= self.max_len:
-                raise ContextOverflow(
-                    f"prompt of {len(ids)} tokens does not fit the context of {self.max_len} (at least one new token must fit)"
-                )
+            self.check_fits(ids)
         cancelled: set[int] = set()
         return Generation(self._run(prompts, plist, cancelled), cancelled)
 
@@ -261,14 +266,7 @@ class Engine:
                 )
                 history[i].append(tok)
                 produced[i] += 1
-                reason = None
-                # Stop sequences match generated tokens only, never a tail of the prompt.
-                if tok in p.stop_token_ids or any(
-                    s and len(s) <= produced[i] and history[i][-len(s) :] == s for s in p.stop_sequences
-                ):
-                    reason = "stop"
-                elif produced[i] >= p.max_tokens or len(history[i]) >= self.max_len:
-                    reason = "length"
+                reason = self.finish_reason(history[i], produced[i], p)
                 yield Event(i, tok, reason)
                 if reason is None:
                     next_active.append(i)

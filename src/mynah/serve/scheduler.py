@@ -15,16 +15,16 @@ server. Results go back through a callback, called on the scheduler thread.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from mynah.engine import ContextOverflow, Engine, SamplingParams, sample
+from mynah.engine import Engine, SamplingParams, sample
 
 
 class QueueFull(RuntimeError):
@@ -53,7 +53,6 @@ class Sequence:
     produced: int = 0
     cancelled: bool = False
     gen: torch.Generator | None = None
-    submitted: float = 0.0
 
     def cancel(self) -> None:
         """Ends the sequence at the scheduler's next step (callable from any thread)."""
@@ -78,23 +77,16 @@ class Scheduler:
     def submit(self, seqs: list[Sequence]) -> None:
         """Queue sequences (all or none). Raises QueueFull or ContextOverflow."""
         for s in seqs:
-            if len(s.prompt) >= self.engine.max_len:
-                raise ContextOverflow(
-                    f"the prompt is {len(s.prompt)} tokens; the context holds {self.engine.max_len} "
-                    "and at least one new token must fit"
-                )
-            if not s.prompt:
-                raise ValueError("empty prompt")
+            self.engine.check_fits(s.prompt)
         with self._cv:
             if len(self.waiting) + len(seqs) > self.max_queue:
                 raise QueueFull(f"{len(self.waiting)} sequences are already waiting (limit {self.max_queue})")
             for s in seqs:
                 s.id = next(self._ids)
                 s.history = list(s.prompt)
-                s.submitted = time.perf_counter()
                 s.gen = torch.Generator(device=self.engine.device)
                 s.gen.manual_seed(
-                    s.params.seed if s.params.seed is not None else int.from_bytes(_entropy(), "little")
+                    s.params.seed if s.params.seed is not None else int.from_bytes(os.urandom(7), "little")
                 )
                 self.waiting.append(s)
             self._cv.notify()
@@ -193,13 +185,7 @@ class Scheduler:
                 step.top_logprobs = list(zip(top.indices.tolist(), top.values.tolist()))
         s.history.append(token)
         s.produced += 1
-        # Stop sequences match generated tokens only, never a tail of the prompt.
-        if token in p.stop_token_ids or any(
-            q and len(q) <= s.produced and s.history[-len(q) :] == q for q in p.stop_sequences
-        ):
-            step.finish_reason = "stop"
-        elif s.produced >= p.max_tokens or len(s.history) >= self.engine.max_len:
-            step.finish_reason = "length"
+        step.finish_reason = self.engine.finish_reason(s.history, s.produced, p)
         if step.finish_reason:
             self._finish(s, step)
         else:
@@ -211,9 +197,3 @@ class Scheduler:
             self.free.append(s.slot)
             self.free.sort()
         s.on_step(step)
-
-
-def _entropy() -> bytes:
-    import os
-
-    return os.urandom(7)
