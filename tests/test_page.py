@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import GROUNDING_POSTS, copy_store
 from serve_helpers import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -23,8 +24,9 @@ SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def server(talker, tmp_path_factory):
-    s = LiveServer(talker, "--max-batch", "4", tmp=tmp_path_factory.mktemp("page"))
+def server(talker, post_db, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("page")
+    s = LiveServer(talker, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), tmp=tmp)
     yield s
     s.stop()
 
@@ -49,6 +51,7 @@ def test_page_streams_an_answer_renders_markdown_safely_and_stops(server, page):
     page.wait_for_function("document.getElementById('model').textContent.length > 0")
     assert not page.is_visible("#settings")
     page.click("#settings-toggle")
+    page.uncheck("#grounding")  # this test is about streaming; grounding has its own below
     page.fill("#max_tokens", "40")
     page.dispatch_event("#max_tokens", "change")
     page.fill("#input", "what are people saying about coffee?")
@@ -103,3 +106,42 @@ def test_markdown_renderer_never_injects_markup(server, page):
     assert "&lt;b&gt;raw&lt;/b&gt;" in html  # code blocks show markup as text
     assert page.evaluate("window.pwned === undefined")
     assert httpx.get(server.url + "/static/chat.js").status_code == 200
+
+
+def test_citations_show_as_cards_linked_to_the_posts(server, page):
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.click("#new")
+    page.click("#settings-toggle")
+    page.check("#grounding")
+    page.fill("#max_tokens", "8")  # the test model's context is 256 tokens: leave it to the posts
+    page.dispatch_event("#max_tokens", "change")
+    page.fill("#input", "zeppelin photos")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done]")
+    cards = page.locator(".msg.assistant .citation")
+    assert cards.count() >= 1
+    links = {cards.nth(i).get_attribute("href") for i in range(cards.count())}
+    wanted = {f"https://x.com/i/status/{p['id']}" for p in GROUNDING_POSTS}
+    assert links & wanted, links
+    first = cards.nth(0)
+    assert first.get_attribute("target") == "_blank" and "noopener" in first.get_attribute("rel")
+    assert first.inner_text().startswith("[1] @")
+    # a post full of markup shows as text in its card; nothing of it runs
+    texts = " ".join(cards.nth(i).inner_text() for i in range(cards.count()))
+    assert "<img src=x" in texts
+    assert page.locator(".citations img, .citations script").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-citations.png"), full_page=True)
+    # the cards come back with the conversation after a reload
+    page.reload()
+    page.wait_for_selector(".msg.assistant .citation")
+    assert page.locator(".msg.assistant .citation").count() == cards.count()
+    # grounding off in the settings: an answer without cards
+    page.click("#settings-toggle")
+    page.uncheck("#grounding")
+    page.fill("#input", "zeppelin photos")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant >> nth=1 >> xpath=self::*[@data-state='done']")
+    assert page.locator(".msg.assistant >> nth=1").locator(".citation").count() == 0

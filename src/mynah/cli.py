@@ -265,7 +265,106 @@ def cmd_serve(a) -> None:
         max_queue=a.max_queue,
         limits=Limits(max_tokens=a.max_tokens_limit),
         compile=a.compile,
+        posts=a.posts,
     )
+
+
+def _filters(a):
+    from mynah.posts.store import Filters
+
+    return Filters(since=a.since, until=a.until, author=a.author, lang=a.lang, hashtag=a.hashtag)
+
+
+def _embed_after(store, a, what: str) -> None:
+    """Embed what the command stored (unless --no-embed), with a progress bar."""
+    if a.no_embed:
+        return
+    from tqdm import tqdm
+
+    from mynah.posts.embed import Embedder, embed_pending
+
+    n = store.pending_count()
+    if n:
+        with tqdm(total=n, desc=f"embedding {what}", unit="post") as bar:
+            embed_pending(store, Embedder(), progress=bar.update)
+        store.refresh_index(progress=False)
+        store.save_index()
+
+
+def cmd_posts_ingest(a) -> None:
+    from mynah.corpus.build import expand_inputs
+    from mynah.posts.ingest import ingest_files
+    from mynah.posts.store import open_store
+
+    store = open_store(a.db)
+    try:
+        r = ingest_files(store, expand_inputs(a.inputs), batch=a.batch)
+        for rej in r["rejects"][:20]:
+            print(f"{rej['source']}: {rej['reason']}", file=sys.stderr)
+        print(
+            f"{r['created']} created, {r['updated']} updated, {r['deleted']} deleted, "
+            f"{r['unchanged']} unchanged, {r['malformed']} malformed; {store.count()} posts in {a.db}"
+        )
+        _embed_after(store, a, "posts")
+    finally:
+        store.close()
+    if r["malformed"] and not (r["created"] or r["updated"] or r["deleted"] or r["unchanged"]):
+        raise ValueError(f"nothing usable was read from {', '.join(a.inputs)}")
+
+
+def cmd_posts_follow(a) -> None:
+    from mynah.posts.ingest import follow
+    from mynah.posts.store import open_store
+
+    store = open_store(a.db)
+    worker = None
+    if not a.no_embed:
+        from mynah.posts.embed import Embedder, EmbedWorker
+
+        worker = EmbedWorker(store, Embedder())
+        worker.start()
+    try:
+        print(f"following {a.file} into {a.db} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        r = follow(
+            store,
+            a.file,
+            batch=a.batch,
+            poll_s=a.poll,
+            idle_exit_s=a.idle_exit,
+            on_batch=worker.wake if worker else None,
+        )
+        print(f"{r.get('created', 0)} created, {r.get('updated', 0)} updated, {r.get('deleted', 0)} deleted")
+    finally:
+        if worker is not None:
+            worker.stop()
+        store.close()
+
+
+def cmd_posts_search(a) -> None:
+    import json
+
+    from mynah.posts.search import search
+    from mynah.posts.store import open_store
+
+    store = open_store(a.db)
+    try:
+        embedder = None
+        if a.mode != "bm25":
+            from mynah.posts.embed import Embedder
+
+            embedder = Embedder()
+        hits = search(store, a.query, k=a.k, filters=_filters(a), mode=a.mode, embedder=embedder)
+    finally:
+        store.close()
+    if a.json:
+        print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=2))
+        return
+    for i, h in enumerate(hits, 1):
+        who = f"@{h.post.author}" if h.post.author else "?"
+        print(f"[{i}] {who} {h.post.created_at or ''}  {h.post.url or h.post.key}")
+        print("    " + " ".join(h.post.text.split())[:200])
+    if not hits:
+        print("no posts found", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,7 +495,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-queue", type=int, default=64, help="sequences waiting before 429")
     p.add_argument("--max-tokens-limit", type=int, default=2048, help="largest max_tokens a request may ask")
     p.add_argument("--compile", action="store_true", help="compile the decode step (slower start)")
+    p.add_argument(
+        "--posts", default=None, help="ground chat answers in this post store (file or postgresql:// URL)"
+    )
     p.set_defaults(fn=cmd_serve)
+
+    posts = sub.add_parser("posts", help="the live post store: ingest, follow, search").add_subparsers(
+        dest="posts_cmd", required=True
+    )
+    db_help = "post store: a SQLite file (created if missing) or a postgresql:// URL"
+    p = posts.add_parser("ingest", help="store posts from files in any format `corpus build` reads")
+    p.add_argument("inputs", nargs="+", help="files, folders or globs")
+    p.add_argument("--db", required=True, help=db_help)
+    p.add_argument("--batch", type=int, default=1000, help="posts a transaction")
+    p.add_argument("--no-embed", action="store_true", help="store only; embed later (serve or ingest)")
+    p.set_defaults(fn=cmd_posts_ingest)
+    p = posts.add_parser("follow", help="tail a growing JSONL or Jetstream file; resumes after a restart")
+    p.add_argument("file")
+    p.add_argument("--db", required=True, help=db_help)
+    p.add_argument("--batch", type=int, default=500, help="lines a transaction")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the file")
+    p.add_argument(
+        "--idle-exit", type=float, default=None, help="exit after this many seconds without growth"
+    )
+    p.add_argument("--no-embed", action="store_true", help="store only; embed later")
+    p.set_defaults(fn=cmd_posts_follow)
+    p = posts.add_parser("search", help="hybrid (BM25 + vector) search with a recency weight")
+    p.add_argument("query")
+    p.add_argument("--db", required=True, help=db_help)
+    p.add_argument("-k", "--k", type=int, default=10, help="results")
+    p.add_argument("--mode", choices=["hybrid", "bm25", "vector"], default="hybrid")
+    p.add_argument("--since", help="ISO 8601 time, inclusive")
+    p.add_argument("--until", help="ISO 8601 time, inclusive")
+    p.add_argument("--author")
+    p.add_argument("--lang")
+    p.add_argument("--hashtag")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(fn=cmd_posts_search)
     return ap
 
 

@@ -46,6 +46,11 @@ class Tokenizer:
         self.im_start_id = self._special(IM_START)
         self.im_end_id = self._special(IM_END)
         self.pad_id = self._special(PAD)
+        # Message content is text, never markup: "<|im_start|>system" typed by a user or
+        # quoted from a post must stay those characters, not become a role switch. This
+        # copy encodes special-token strings as ordinary text.
+        self._plain = _HFTokenizer.from_str(tok.to_str())
+        self._plain.encode_special_tokens = True
 
     def _special(self, token: str) -> int:
         idx = self.tok.token_to_id(token)
@@ -108,8 +113,8 @@ class Tokenizer:
             role, content = m.get("role"), m.get("content")
             if not isinstance(role, str) or not isinstance(content, str):
                 raise ValueError(f"message {i} needs string 'role' and 'content' fields")
-            header = self.encode(role + "\n")
-            body = self.encode(role + "\n" + content)
+            header = self._plain.encode(role + "\n", add_special_tokens=False).ids
+            body = self._plain.encode(role + "\n" + content, add_special_tokens=False).ids
             # The pre-tokenizer splits at "\n", so the header is a prefix of the body's ids;
             # if a future tokenizer broke that, the mask would be silently wrong.
             assert body[: len(header)] == header, "role header must tokenize as a prefix"

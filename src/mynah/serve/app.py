@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mynah.serve.protocol import ChatCompletionRequest, CompletionRequest
+from mynah.serve.protocol import ChatCompletionRequest, CompletionRequest, PostsBatch
 
 STATIC = Path(__file__).parent / "static"
 
@@ -87,10 +87,13 @@ def create_app(
     limits: Limits | None = None,
     compile: bool = False,
     loader: Callable[[], tuple] | None = None,
+    posts: str | os.PathLike | None = None,
+    ground_k: int = 5,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
-    reading `model_dir`."""
+    reading `model_dir`. With `posts` (a post store), chat answers are grounded in it and
+    /v1/posts takes new posts."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -98,6 +101,14 @@ def create_app(
     state = _State()
     metrics = Metrics()
     keys = [k.encode() for k in api_keys or []]
+    store = embedder = worker = None
+    if posts is not None:
+        from mynah.posts.embed import Embedder, EmbedWorker
+        from mynah.posts.store import open_store
+
+        store = open_store(posts)  # a corrupt or locked store stops the server here, not later
+        embedder = Embedder()
+        worker = EmbedWorker(store, embedder)
 
     def load() -> None:
         try:
@@ -117,6 +128,9 @@ def create_app(
             state.scheduler = Scheduler(state.engine, max_queue=max_queue)
             metrics.watch(state.scheduler)
             state.scheduler.start()
+            if embedder is not None:
+                embedder.model  # noqa: B018 - load the query encoder before the first request
+                worker.start()
             state.ready.set()
         except Exception as e:  # shown by /health and every request, instead of a dead thread
             state.load_error = f"{type(e).__name__}: {e}"
@@ -126,6 +140,10 @@ def create_app(
         yield
         if state.scheduler is not None:
             state.scheduler.stop()
+        if worker is not None:
+            if worker.is_alive():
+                worker.stop()
+            store.close()
 
     app = FastAPI(title="mynah", version="0.1.0", lifespan=lifespan)
     app.state.mynah = state
@@ -284,13 +302,32 @@ def create_app(
         msgs = [
             {"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages
         ]
-        ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
+        extra = None
+        if req.grounding and store is None:
+            raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
+        if store is not None and req.grounding is not False:
+            from mynah.posts.ground import citations, fit, query_of
+            from mynah.posts.search import search
+
+            hits = await asyncio.to_thread(search, store, query_of(msgs), ground_k, embedder=embedder)
+            # Posts fill what the context has left after the answer's room (the requested
+            # max tokens, else a quarter of the context); the lowest-ranked go first.
+            want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
+            ids, hits = fit(
+                msgs,
+                hits,
+                lambda m: st.tok.encode_chat(m, add_generation_prompt=True)[0],
+                max(st.engine.max_len - want, 1),
+            )
+            extra = {"citations": citations(hits)}
+        else:
+            ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
         if req.top_logprobs is not None and not req.logprobs:
             raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
         params = sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
         lp = (req.top_logprobs or 0) if req.logprobs else None
         run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, metrics)
-        return await _respond(run, request, req, chat=True, model=name)
+        return await _respond(run, request, req, chat=True, model=name, extra=extra)
 
     @app.post("/v1/completions")
     async def completions(req: CompletionRequest, request: Request):
@@ -313,6 +350,54 @@ def create_app(
             metrics,
         )
         return await _respond(run, request, req, chat=False, model=name)
+
+    # -- the live post store ----------------------------------------------------------------
+
+    def need_store():
+        if store is None:
+            raise APIError(
+                404, "this server has no post store (start it with --posts DB)", "invalid_request_error"
+            )
+        return store
+
+    @app.post("/v1/posts")
+    async def add_posts(body: PostsBatch, request: Request):
+        authorize(request)
+        db = need_store()
+        from mynah.posts.ingest import ops_from_objects
+
+        ops, rejected = ops_from_objects(body.posts)
+        r = await asyncio.to_thread(db.apply, ops)
+        worker.wake()
+        return {"object": "posts.batch", **r, "rejected": rejected}
+
+    @app.get("/v1/posts/search")
+    async def search_posts(
+        request: Request,
+        q: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        since: str | None = None,
+        until: str | None = None,
+        author: str | None = None,
+        lang: str | None = None,
+        hashtag: str | None = None,
+    ):
+        authorize(request)
+        db = need_store()
+        from mynah.posts.search import MODES, search
+        from mynah.posts.store import Filters, epoch
+
+        if not 1 <= k <= 100:
+            raise invalid("k must be between 1 and 100", "k")
+        if mode not in MODES:
+            raise invalid(f"mode must be one of {', '.join(MODES)}", "mode")
+        for pname, v in (("since", since), ("until", until)):
+            if v is not None and epoch(v) is None:
+                raise invalid(f"{pname} must be an ISO 8601 time like 2026-01-05T07:00:00Z", pname)
+        f = Filters(since=since, until=until, author=author, lang=lang, hashtag=hashtag)
+        hits = await asyncio.to_thread(search, db, q, k, f, mode, embedder if mode != "bm25" else None)
+        return {"object": "list", "data": [h.as_dict() for h in hits]}
 
     return app
 
@@ -435,7 +520,7 @@ def _token_info(tok, token: int, logprob: float, top) -> dict:
     return out
 
 
-async def _respond(run: _Run, request: Request, req, chat: bool, model: str):
+async def _respond(run: _Run, request: Request, req, chat: bool, model: str, extra: dict | None = None):
     rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
     created = int(time.time())
     fp = run.st.fingerprint
@@ -444,7 +529,7 @@ async def _respond(run: _Run, request: Request, req, chat: bool, model: str):
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
         return StreamingResponse(
-            _stream(run, request, rid, created, model, fp, chat, include_usage),
+            _stream(run, request, rid, created, model, fp, chat, include_usage, extra),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -508,6 +593,7 @@ async def _respond(run: _Run, request: Request, req, chat: bool, model: str):
         "system_fingerprint": fp,
         "choices": choices,
         "usage": run.usage(),
+        **(extra or {}),
     }
 
 
@@ -523,10 +609,21 @@ def _completion_logprobs(tok, lps: list) -> dict:
     return {"tokens": tokens, "token_logprobs": token_lps, "top_logprobs": tops, "text_offset": offsets}
 
 
-async def _stream(run: _Run, request: Request, rid, created, model, fp, chat: bool, include_usage: bool):
-    """Server-sent events exactly as OpenAI sends them; the client going away cancels."""
+async def _stream(
+    run: _Run,
+    request: Request,
+    rid,
+    created,
+    model,
+    fp,
+    chat: bool,
+    include_usage: bool,
+    extra: dict | None = None,
+):
+    """Server-sent events exactly as OpenAI sends them; the client going away cancels.
+    `extra` (grounding's citations) rides on the final chunk before [DONE]."""
 
-    def chunk(choices: list, usage=None) -> str:
+    def chunk(choices: list, usage=None) -> dict:
         body = {
             "id": rid,
             "object": "chat.completion.chunk" if chat else "text_completion",
@@ -537,11 +634,24 @@ async def _stream(run: _Run, request: Request, rid, created, model, fp, chat: bo
         }
         if include_usage:
             body["usage"] = usage
+        return body
+
+    def sse(body: dict) -> str:
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    # With `extra`, each chunk waits for the next, so the last one can carry it.
+    held = None
+
+    def put(body: dict) -> str | None:
+        nonlocal held
+        out, held = held, body
+        if not extra:
+            out, held = body, None
+        return None if out is None else sse(out)
 
     try:
         if chat:  # the first chunk of each choice carries the role
-            yield chunk(
+            first = chunk(
                 [
                     {
                         "index": i,
@@ -552,6 +662,8 @@ async def _stream(run: _Run, request: Request, rid, created, model, fp, chat: bo
                     for i in range(len(run.seqs))
                 ]
             )
+            if (out := put(first)) is not None:
+                yield out
         async for i, text, reason, step in run.events():
             lp = None
             if step.logprob is not None and step.token is not None and step.token not in run.st.tok.stop_ids:
@@ -565,11 +677,15 @@ async def _stream(run: _Run, request: Request, rid, created, model, fp, chat: bo
                 continue  # a token still held back (a possible stop string, a split character)
             if chat:
                 delta = {"content": text} if text or not reason else {}
-                yield chunk([{"index": i, "delta": delta, "logprobs": lp, "finish_reason": reason}])
+                body = chunk([{"index": i, "delta": delta, "logprobs": lp, "finish_reason": reason}])
             else:
-                yield chunk([{"index": i, "text": text, "logprobs": lp, "finish_reason": reason}])
-        if include_usage:
-            yield chunk([], run.usage())
+                body = chunk([{"index": i, "text": text, "logprobs": lp, "finish_reason": reason}])
+            if (out := put(body)) is not None:
+                yield out
+        if include_usage and (out := put(chunk([], run.usage()))) is not None:
+            yield out
+        if held is not None:
+            yield sse({**held, **(extra or {})})
         yield "data: [DONE]\n\n"
     except APIError as e:
         yield f"data: {json.dumps(error_body(e.message, e.type, e.param, e.code))}\n\n"

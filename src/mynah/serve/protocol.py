@@ -8,7 +8,7 @@ answered with a 400 that names it, never silently ignored. `top_k`, `min_p`,
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,9 +68,19 @@ class ChatCompletionRequest(_Sampling):
     max_completion_tokens: int | None = Field(None, ge=1)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=20)
+    # mynah: ground the answer in the live post store (default: on when the server has one)
+    grounding: bool | None = None
 
 
 class CompletionRequest(_Sampling):
     prompt: str | list[str] | list[int] | list[list[int]]
     max_tokens: int | None = Field(16, ge=1)  # OpenAI's default for completions
     logprobs: int | None = Field(None, ge=0, le=5)
+
+
+class PostsBatch(_Strict):
+    """POST /v1/posts: posts in any shape the corpus readers know (mynah, X v1.1/v2,
+    Jetstream events, Mastodon statuses). Items are checked one by one, so one bad post is
+    reported by position and the rest are stored."""
+
+    posts: list[Any] = Field(min_length=1, max_length=10_000)

@@ -6,6 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const log = $("log"), input = $("input"), sendBtn = $("send"), stopBtn = $("stop"), status = $("status");
 const SETTINGS = ["system", "temperature", "top_p", "max_tokens", "seed", "api_key"];
+const grounding = $("grounding");
 let history = JSON.parse(localStorage.getItem("mynah.history") || "[]");
 let model = null;
 let controller = null;
@@ -15,6 +16,9 @@ for (const id of SETTINGS) {
   if (saved !== null) $(id).value = saved;
   $(id).addEventListener("change", () => localStorage.setItem("mynah." + id, $(id).value));
 }
+
+grounding.checked = localStorage.getItem("mynah.grounding") !== "false";
+grounding.addEventListener("change", () => localStorage.setItem("mynah.grounding", String(grounding.checked)));
 
 $("settings-toggle").addEventListener("click", () => {
   const s = $("settings");
@@ -41,14 +45,45 @@ function headers() {
   return h;
 }
 
-function bubble(role, text) {
+function bubble(role, text, citations) {
   const div = document.createElement("div");
   div.className = "msg " + role;
   if (role === "assistant") div.appendChild(renderMarkdown(text));
   else div.textContent = text;
+  citationCards(div, citations);
   log.appendChild(div);
   div.scrollIntoView({ block: "end" });
   return div;
+}
+
+// The posts an answer was grounded in, as cards linking to them. Everything in a card is
+// set as text (posts are written by anyone); only http(s) URLs become links.
+function citationCards(div, citations) {
+  if (!citations || !citations.length) return;
+  const box = document.createElement("div");
+  box.className = "citations";
+  for (const c of citations) {
+    const safe = typeof c.url === "string" && /^https?:\/\//i.test(c.url);
+    const card = document.createElement(safe ? "a" : "div");
+    card.className = "citation";
+    if (safe) {
+      card.href = c.url;
+      card.target = "_blank";
+      card.rel = "noopener noreferrer";
+    }
+    const who = document.createElement("div");
+    who.className = "who";
+    who.textContent = `[${c.index}] ` + (c.author ? "@" + c.author : "unknown author");
+    const when = document.createElement("div");
+    when.className = "when";
+    when.textContent = [c.created_at, c.platform].filter(Boolean).join(" · ");
+    const snippet = document.createElement("div");
+    snippet.className = "snippet";
+    snippet.textContent = c.snippet || "";
+    card.append(who, when, snippet);
+    box.appendChild(card);
+  }
+  div.appendChild(box);
 }
 
 function note(div, text) {
@@ -81,7 +116,7 @@ async function send(text) {
   const messages = [];
   const system = $("system").value.trim();
   if (system) messages.push({ role: "system", content: system });
-  messages.push(...history);
+  messages.push(...history.map((m) => ({ role: m.role, content: m.content })));
   const body = {
     model,
     messages,
@@ -92,11 +127,12 @@ async function send(text) {
     max_tokens: Number($("max_tokens").value),
   };
   if ($("seed").value !== "") body.seed = Number($("seed").value);
+  if (!grounding.checked) body.grounding = false;
   controller = new AbortController();
   sendBtn.disabled = true;
   stopBtn.disabled = false;
   status.textContent = "generating…";
-  let answer = "", finish = null, usage = null;
+  let answer = "", finish = null, usage = null, citations = null;
   try {
     const r = await fetch("/v1/chat/completions", {
       method: "POST", headers: headers(), body: JSON.stringify(body), signal: controller.signal,
@@ -123,6 +159,7 @@ async function send(text) {
           const chunk = JSON.parse(data);
           if (chunk.error) throw new Error(chunk.error.message);
           if (chunk.usage) usage = chunk.usage;
+          if (chunk.citations) citations = chunk.citations;
           for (const c of chunk.choices || []) {
             if (c.delta && c.delta.content) answer += c.delta.content;
             if (c.finish_reason) finish = c.finish_reason;
@@ -132,6 +169,7 @@ async function send(text) {
       }
       div.scrollIntoView({ block: "end" });
     }
+    citationCards(div, citations);
     div.dataset.state = "done";
     if (finish === "length") note(div, "(cut off at the token limit)");
     status.textContent = usage ? `${usage.completion_tokens} tokens` : "";
@@ -148,7 +186,7 @@ async function send(text) {
     }
   } finally {
     if (answer) {
-      history.push({ role: "assistant", content: answer });
+      history.push({ role: "assistant", content: answer, citations: citations || undefined });
       save();
     }
     controller = null;
@@ -176,5 +214,5 @@ stopBtn.addEventListener("click", () => {
   if (controller) controller.abort();
 });
 
-for (const m of history) bubble(m.role, m.content);
+for (const m of history) bubble(m.role, m.content, m.citations);
 loadModel();

@@ -1,0 +1,207 @@
+"""Grounded chat through a live `mynah serve --posts DB`, with the official openai client."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import openai
+import pytest
+
+from conftest import GROUNDING_POSTS, INJECTION_PAYLOAD, copy_store
+from serve_helpers import LiveServer, sse_events, validate
+
+pytestmark = pytest.mark.slow
+KEY = "sk-grounding-test"
+
+
+@pytest.fixture(scope="module")
+def server(talker, post_db, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grounding")
+    db = copy_store(post_db, tmp / "db")
+    s = LiveServer(talker, "--posts", str(db), "--max-batch", "4", key=KEY, tmp=tmp)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def model_id(client):
+    return client.models.list().data[0].id
+
+
+def _ids(citations: list[dict]) -> list[str]:
+    return [c["id"] for c in citations]
+
+
+def test_chat_answer_carries_citations_of_the_posts_it_used(server, client, model_id):
+    raw = client.chat.completions.with_raw_response.create(
+        model=model_id,
+        messages=[{"role": "user", "content": "What is happening with the zeppelin festival?"}],
+        max_tokens=12,
+        temperature=0,
+    )
+    validate(raw.http_response.json(), "CreateChatCompletionResponse")  # extra fields are allowed
+    r = raw.parse()
+    cites = r.model_extra["citations"]
+    assert 1 <= len(cites) <= 5
+    assert [c["index"] for c in cites] == list(range(1, len(cites) + 1))
+    first = cites[0]
+    assert set(first) >= {"id", "author", "created_at", "url", "snippet", "platform"}
+    assert "zeppelin" in " ".join(c["snippet"] for c in cites).lower()
+    festival = next(c for c in cites if c["id"] == GROUNDING_POSTS[0]["id"])
+    assert festival["url"] == f"https://x.com/i/status/{GROUNDING_POSTS[0]['id']}"
+    assert festival["created_at"] == "2026-03-01T10:00:00Z"
+    # the grounding system message and the quoted posts are in the prompt the model saw
+    ungrounded = client.chat.completions.create(
+        model=model_id,
+        messages=[{"role": "user", "content": "What is happening with the zeppelin festival?"}],
+        max_tokens=12,
+        temperature=0,
+        extra_body={"grounding": False},
+    )
+    assert "citations" not in (ungrounded.model_extra or {})
+    assert r.usage.prompt_tokens > ungrounded.usage.prompt_tokens + 60
+
+
+def test_stream_carries_citations_on_its_final_chunk_only(server, model_id):
+    req = {
+        "model": model_id,
+        "messages": [{"role": "user", "content": "zeppelin rides at the pier?"}],
+        "max_tokens": 8,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    with httpx.stream(
+        "POST", server.url + "/v1/chat/completions", json=req, headers=server.headers(), timeout=60
+    ) as resp:
+        assert resp.status_code == 200
+        events = sse_events(resp)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert all("citations" not in c for c in chunks[:-1])
+    last = chunks[-1]
+    assert last["choices"] == [] and last["usage"]["completion_tokens"] >= 1  # the usage chunk
+    assert GROUNDING_POSTS[1]["id"] in _ids(last["citations"])
+    for c in chunks:
+        validate({k: v for k, v in c.items() if k != "citations"}, "CreateChatCompletionStreamResponse")
+    # without include_usage, the last content chunk (with finish_reason) carries them
+    req["stream_options"] = None
+    with httpx.stream(
+        "POST", server.url + "/v1/chat/completions", json=req, headers=server.headers(), timeout=60
+    ) as resp:
+        chunks = [json.loads(e) for e in sse_events(resp)[:-1]]
+    assert chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length")
+    assert GROUNDING_POSTS[1]["id"] in _ids(chunks[-1]["citations"])
+
+
+def test_an_injected_post_is_cited_as_data_and_not_obeyed(client, model_id):
+    r = client.chat.completions.create(
+        model=model_id,
+        messages=[
+            {"role": "system", "content": "You are mynah."},
+            {"role": "user", "content": "zeppelin update: is the festival cancelled?"},
+        ],
+        max_tokens=8,  # the tiny test model's context is 256 tokens: leave room for the post
+        temperature=0,
+    )
+    cites = r.model_extra["citations"]
+    assert GROUNDING_POSTS[2]["id"] in _ids(cites), "the hostile post was retrieved and quoted"
+    assert INJECTION_PAYLOAD not in r.choices[0].message.content
+    assert r.choices[0].finish_reason in ("stop", "length")
+
+
+def test_post_batches_search_and_auth(server, model_id):
+    url, h = server.url, server.headers()
+    batch = {
+        "posts": [
+            {
+                "id": "7001",
+                "text": "hovercraft race on the river this sunday #hovercraft",
+                "lang": "en",
+                "author": "rita",
+                "created_at": "2026-04-01T09:00:00Z",
+            },
+            {"id": "7002"},  # no text
+            [1, 2],  # not an object
+            {
+                "did": "did:plc:zz",
+                "time_us": 1,
+                "kind": "commit",
+                "commit": {
+                    "operation": "create",
+                    "collection": "app.bsky.feed.post",
+                    "rkey": "h1",
+                    "record": {
+                        "text": "hovercraft crash, nobody hurt",
+                        "createdAt": "2026-04-01T10:00:00Z",
+                        "langs": ["en"],
+                    },
+                },
+            },
+        ]
+    }
+    assert httpx.post(url + "/v1/posts", json=batch, timeout=30).status_code == 401
+    r = httpx.post(url + "/v1/posts", json=batch, headers=h, timeout=30)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["created"], [x["index"] for x in body["rejected"]]) == (2, [1, 2])
+    again = httpx.post(url + "/v1/posts", json=batch, headers=h, timeout=30).json()
+    assert (again["created"], again["unchanged"]) == (0, 2), "posting the same batch twice is harmless"
+    found = httpx.get(
+        url + "/v1/posts/search", params={"q": "hovercraft", "mode": "bm25"}, headers=h, timeout=30
+    )
+    assert found.status_code == 200
+    assert {p["id"] for p in found.json()["data"]} == {"7001", "at://did:plc:zz/app.bsky.feed.post/h1"}
+    only = httpx.get(
+        url + "/v1/posts/search",
+        params={"q": "hovercraft", "author": "rita", "hashtag": "hovercraft"},
+        headers=h,
+        timeout=30,
+    ).json()["data"]
+    assert [p["id"] for p in only] == ["7001"]
+    bad = httpx.get(url + "/v1/posts/search", params={"q": "x", "since": "yesterday"}, headers=h, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "since"
+    assert httpx.get(url + "/v1/posts/search", params={"q": "x"}, timeout=30).status_code == 401
+    # a new post is embedded in the background and then found by meaning as well
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        hits = httpx.get(
+            url + "/v1/posts/search",
+            params={"q": "a boat gliding on air", "mode": "vector", "k": 20},
+            headers=h,
+            timeout=30,
+        ).json()["data"]
+        if "7001" in [p["id"] for p in hits]:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the posted post never became searchable by vector")
+
+
+def test_grounding_on_a_server_without_posts_is_a_clear_400(talker, tmp_path):
+    s = LiveServer(talker, tmp=tmp_path)
+    try:
+        c = openai.OpenAI(base_url=s.url + "/v1", api_key="none", max_retries=0)
+        mid = c.models.list().data[0].id
+        with pytest.raises(openai.BadRequestError, match="--posts"):
+            c.chat.completions.create(
+                model=mid,
+                messages=[{"role": "user", "content": "hi"}],
+                max_tokens=2,
+                extra_body={"grounding": True},
+            )
+        plain = c.chat.completions.create(
+            model=mid, messages=[{"role": "user", "content": "hi"}], max_tokens=2
+        )
+        assert "citations" not in (plain.model_extra or {})
+        r = httpx.post(s.url + "/v1/posts", json={"posts": [{"id": "1", "text": "x"}]}, timeout=10)
+        assert r.status_code == 404 and "--posts" in r.json()["error"]["message"]
+    finally:
+        s.stop()
