@@ -120,12 +120,26 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--schemathesis-examples", type=int, default=30)
+    ap.add_argument(
+        "--posts", type=int, default=500, help="sample posts in the server's post store (0: none)"
+    )
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         ckpt = make_checkpoint(a.recipe, d / a.recipe)
-        server = LiveServer(ckpt, "--max-batch", "16", "--max-queue", "64", key=KEY, tmp=d)
+        extra: list[str] = []
+        if a.posts:  # grounding on, and /v1/posts + /v1/posts/search in the fuzzed schema
+            from mynah.posts.ingest import ingest_files
+            from mynah.posts.store import SQLiteStore
+            from mynah.sample import write_network
+
+            write_network(d / "sample", n_posts=a.posts, seed=2)
+            store = SQLiteStore(d / "posts.db")
+            ingest_files(store, [d / "sample" / "exports" / "x_v2.jsonl"], progress=False)
+            store.close()
+            extra = ["--posts", str(d / "posts.db")]
+        server = LiveServer(ckpt, "--max-batch", "16", "--max-queue", "64", *extra, key=KEY, tmp=d)
         try:
             tally: Counter = Counter()
             lock = threading.Lock()

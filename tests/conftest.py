@@ -153,3 +153,70 @@ def run_cli(
         env=full_env,
         input=input,
     )
+
+
+def _initdb() -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which("initdb") or sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A real PostgreSQL: $MYNAH_TEST_PG (what .ci/run starts), else a throwaway cluster
+    started here from Debian's `postgresql` binaries (as the postgres user when root, since
+    PostgreSQL refuses to run as root). Without either the tests skip, except under CI."""
+    import shutil
+    import tempfile
+
+    from serve_helpers import free_port
+
+    if os.environ.get("MYNAH_TEST_PG"):
+        yield os.environ["MYNAH_TEST_PG"]
+        return
+    initdb = _initdb()
+    if initdb is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL: .ci/run installs the Debian package `postgresql`")
+        pytest.skip("needs PostgreSQL (apt-get install postgresql) or MYNAH_TEST_PG")
+    bindir = Path(initdb).resolve().parent
+    root = Path(tempfile.mkdtemp(prefix="mynah-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)  # noqa: E731
+    run(str(bindir / "initdb"), "-D", str(root / "data"), "-U", "mynah", "--auth=trust", "-E", "UTF8")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+        "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+    )
+    try:
+        yield f"postgresql://mynah@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_store_url(pg_url):
+    """pg_url with mynah's tables dropped first: each test starts from an empty store."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS mynah_posts, mynah_cursors")
+    return pg_url

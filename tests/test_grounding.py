@@ -21,6 +21,7 @@ def server(talker, post_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grounding")
     db = copy_store(post_db, tmp / "db")
     s = LiveServer(talker, "--posts", str(db), "--max-batch", "4", key=KEY, tmp=tmp)
+    s.db = db
     yield s
     s.stop()
 
@@ -169,6 +170,8 @@ def test_post_batches_search_and_auth(server, model_id):
     bad = httpx.get(url + "/v1/posts/search", params={"q": "x", "since": "yesterday"}, headers=h, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "since"
     assert httpx.get(url + "/v1/posts/search", params={"q": "x"}, timeout=30).status_code == 401
+    health = httpx.get(url + "/health", timeout=30).json()["posts"]
+    assert health["count"] >= 800 and "pending_embeddings" in health
     # a new post is embedded in the background and then found by meaning as well
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -205,3 +208,30 @@ def test_grounding_on_a_server_without_posts_is_a_clear_400(talker, tmp_path):
         assert r.status_code == 404 and "--posts" in r.json()["error"]["message"]
     finally:
         s.stop()
+
+
+def test_a_locked_post_store_is_a_503_and_recovers(server):
+    import sqlite3
+
+    holder = sqlite3.connect(server.db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+    try:
+        r = httpx.post(
+            server.url + "/v1/posts",
+            json={"posts": [{"id": "lock1", "text": "written while locked"}]},
+            headers=server.headers(),
+            timeout=60,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json()["error"]["code"] == "store_unavailable"
+    assert str(server.db) not in r.text, "no server paths in client errors"
+    ok = httpx.post(
+        server.url + "/v1/posts",
+        json={"posts": [{"id": "lock1", "text": "written while locked"}]},
+        headers=server.headers(),
+        timeout=60,
+    )
+    assert ok.status_code == 200 and ok.json()["created"] == 1

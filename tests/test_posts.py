@@ -18,7 +18,15 @@ from conftest import GROUNDING_POSTS, INJECTION_PAYLOAD, copy_store, run_cli
 from mynah.posts.ground import grounded_messages, posts_block
 from mynah.posts.ingest import ingest_files, ops_from_objects
 from mynah.posts.search import SearchConfig, search
-from mynah.posts.store import Filters, SQLiteStore, StoreError
+from mynah.posts.store import Filters, SQLiteStore, StoreError, open_store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path) -> str:
+    """Where a store lives, on each backend: a SQLite file, or a real PostgreSQL's URL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_store_url")
+    return str(tmp_path / "p.db")
 
 
 def _jet(
@@ -35,7 +43,7 @@ def _write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
-def test_ingest_is_idempotent_and_applies_edits_and_deletes(tmp_path):
+def test_ingest_is_idempotent_and_applies_edits_and_deletes(db, tmp_path):
     f = _write_jsonl(
         tmp_path / "jet.jsonl",
         [
@@ -47,7 +55,7 @@ def test_ingest_is_idempotent_and_applies_edits_and_deletes(tmp_path):
             _jet("delete", "a3"),
         ],
     )
-    store = SQLiteStore(tmp_path / "p.db")
+    store = open_store(db)
     r = ingest_files(store, [f], progress=False)
     assert (r["created"], r["updated"], r["deleted"], r["malformed"]) == (3, 1, 1, 1)
     assert r["rejects"][0]["source"] == f"{f}:4"
@@ -65,7 +73,7 @@ def test_ingest_is_idempotent_and_applies_edits_and_deletes(tmp_path):
     store.close()
 
 
-def test_bm25_filters_and_queries_that_look_like_syntax(tmp_path):
+def test_bm25_filters_and_queries_that_look_like_syntax(db):
     rows = [
         {
             "id": "1",
@@ -95,7 +103,7 @@ def test_bm25_filters_and_queries_that_look_like_syntax(tmp_path):
             "created_at": "2026-01-04T08:00:00Z",
         },
     ]
-    store = SQLiteStore(tmp_path / "p.db")
+    store = open_store(db)
     store.upsert([op for _, op in ops_from_objects(rows)[0]])
     keys = lambda q, **f: sorted(k for k, _ in store.text_search(q, 10, Filters(**f)))  # noqa: E731
     assert keys("lisbon") == ["mynah:1", "mynah:2", "mynah:3"]
@@ -109,7 +117,7 @@ def test_bm25_filters_and_queries_that_look_like_syntax(tmp_path):
     store.close()
 
 
-def test_a_malformed_post_in_a_batch_is_reported_by_position_and_the_rest_stored(tmp_path):
+def test_a_malformed_post_in_a_batch_is_reported_by_position_and_the_rest_stored(db):
     ops, rejected = ops_from_objects(
         [
             {"id": "1", "text": "first good post"},
@@ -121,8 +129,9 @@ def test_a_malformed_post_in_a_batch_is_reported_by_position_and_the_rest_stored
     )
     assert [r["index"] for r in rejected] == [1, 2, 3]
     assert all(r["reason"] for r in rejected)
-    store = SQLiteStore(tmp_path / "p.db")
+    store = open_store(db)
     assert store.apply(ops)["created"] == 2
+    assert store.count() == 2
     store.close()
 
 
@@ -240,10 +249,14 @@ def test_vector_and_hybrid_search_find_posts_by_meaning(post_db, sample_dir, emb
     again = SQLiteStore(db)
     again.refresh_index()
     assert again._indexed_upto == again._saved_upto > 0
-    assert [h.post.key for h in search(again, "latte", 5, mode="vector", embedder=embedder)] == [
-        h.post.key for h in search(again, "latte", 5, mode="vector", embedder=embedder)
-    ]
+    reused = [h.post.key for h in search(again, "latte", 5, mode="vector", embedder=embedder)]
     again.close()
+    # a damaged index file is rebuilt from the vectors in the database, with the same answers
+    Path(str(db) + ".faiss").write_bytes(b'{"db_id": "x"}\ngarbage')
+    rebuilt = SQLiteStore(db)
+    assert [h.post.key for h in search(rebuilt, "latte", 5, mode="vector", embedder=embedder)] == reused
+    assert rebuilt._indexed_upto > 0 and rebuilt._saved_upto == 0
+    rebuilt.close()
 
 
 def test_search_works_while_embeddings_are_pending(sample_dir, embedder, tmp_path):
@@ -304,3 +317,95 @@ def test_grounded_prompt_quotes_posts_as_data_and_special_tokens_stay_text(post_
     assert ids.count(tok.im_start_id) == 4 and ids.count(tok.im_end_id) == 3
     assert "<|im_start|>system" in tok.decode(ids, skip_special=True)
     assert GROUNDING_POSTS[2]["id"] in {h.post.id for h in hostile}
+
+
+def test_postgres_backend_embeds_searches_by_meaning_and_follows(
+    pg_store_url, sample_dir, embedder, tmp_path
+):
+    from mynah.posts.embed import embed_pending
+
+    store = open_store(pg_store_url)
+    rows = [json.loads(x) for x in (sample_dir / "posts.jsonl").read_text().splitlines()[:300]]
+    feed = _write_jsonl(tmp_path / "feed.jsonl", rows)
+    # follow into PostgreSQL, twice: the second run resumes at the stored cursor
+    r = run_cli(
+        "posts",
+        "follow",
+        str(feed),
+        "--db",
+        pg_store_url,
+        "--no-embed",
+        "--idle-exit",
+        "0.3",
+        "--poll",
+        "0.1",
+    )
+    assert r.returncode == 0, r.stderr
+    assert store.count() == 300
+    with open(feed, "a") as f:
+        f.write(
+            json.dumps(
+                {"id": "late", "text": "a latte art contest downtown", "created_at": "2026-01-09T00:00:00Z"}
+            )
+            + "\n"
+        )
+    r = run_cli(
+        "posts",
+        "follow",
+        str(feed),
+        "--db",
+        pg_store_url,
+        "--no-embed",
+        "--idle-exit",
+        "0.3",
+        "--poll",
+        "0.1",
+    )
+    assert r.returncode == 0 and "resuming" in r.stderr
+    assert store.count() == 301
+    assert store.pending_count() == 301
+    assert embed_pending(store, embedder) == 301 and store.pending_count() == 0
+    vec = search(store, "coffee with milk foam", 5, mode="vector", embedder=embedder)
+    assert "mynah:late" in [h.post.key for h in vec]
+    hybrid = search(store, "latte art", 5, embedder=embedder)
+    assert (
+        hybrid[0].post.key == "mynah:late" and hybrid[0].bm25_rank == 0 and hybrid[0].vector_rank is not None
+    )
+    # an edit clears the vector until it is embedded again
+    store.upsert([type(hybrid[0].post)(**{**hybrid[0].post.__dict__, "text": "nothing to see"})])
+    assert store.pending_count() == 1
+    assert "mynah:late" not in [
+        h.post.key for h in search(store, "latte art", 5, mode="vector", embedder=embedder)
+    ]
+    store.close()
+    bad = run_cli(
+        "posts", "search", "x", "--db", "postgresql://nobody:secret@127.0.0.1:1/none", "--mode", "bm25"
+    )
+    assert bad.returncode == 2 and "cannot use the PostgreSQL post store" in bad.stderr
+    assert "secret" not in bad.stderr
+
+
+def test_keyword_ranking_is_over_the_newest_matches_unless_filtered(tmp_path):
+    store = SQLiteStore(tmp_path / "p.db", bm25_window=3)
+    rows = [{"id": "best", "text": "storm storm storm warning", "created_at": "2026-01-01T00:00:00Z"}]
+    rows += [
+        {"id": f"n{i}", "text": f"a storm passed by number {i}", "created_at": "2026-01-02T00:00:00Z"}
+        for i in range(6)
+    ]
+    store.upsert([op for _, op in ops_from_objects(rows)[0]])
+    newest = [k for k, _ in store.text_search("storm", 10)]
+    assert len(newest) == 3 and "mynah:best" not in newest  # the 3 newest matches only
+    filtered = [k for k, _ in store.text_search("storm", 10, Filters(until="2026-01-03T00:00:00Z"))]
+    assert filtered[0] == "mynah:best" and len(filtered) == 7  # a filtered search ranks every match
+    assert SQLiteStore(tmp_path / "p.db", bm25_window=0).text_search("storm", 1)[0][0] == "mynah:best"
+    store.close()
+
+
+def test_embedder_matches_sentence_transformers_encode(embedder, sample_dir):
+    texts = [json.loads(x)["text"] for x in (sample_dir / "posts.jsonl").read_text().splitlines()[:40]]
+    texts += ["", "x", "long " * 400]  # empty, one character, truncated at 256 tokens
+    ours = embedder(texts)
+    assert embedder._direct, "the model has the Transformer -> mean Pooling -> Normalize layout"
+    ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert ours.shape == (len(texts), 384)
+    assert abs(ours - ref).max() < 1e-5

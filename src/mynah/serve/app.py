@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -155,6 +156,24 @@ def create_app(
         headers = {"Retry-After": "1"} if e.status == 429 else None
         return JSONResponse(error_body(e.message, e.type, e.param, e.code), e.status, headers=headers)
 
+    if store is not None:
+        from mynah.posts.store import StoreError
+
+        @app.exception_handler(StoreError)
+        async def _store_error(request: Request, e: StoreError):
+            # A locked or damaged post store: the client may retry. The details (a path on
+            # this server) go to the server's log, not to the client.
+            print(f"mynah serve: post store error: {e}", file=sys.stderr, flush=True)
+            return JSONResponse(
+                error_body(
+                    "the post store is unavailable (locked or damaged; see the server log)",
+                    "server_error",
+                    code="store_unavailable",
+                ),
+                503,
+                headers={"Retry-After": "1"},
+            )
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, e: RequestValidationError):
         err = e.errors()[0]
@@ -261,7 +280,13 @@ def create_app(
             return JSONResponse({"status": "error", "error": state.load_error}, 503)
         if not state.ready.is_set():
             return JSONResponse({"status": "loading"}, 503)
-        return {"status": "ok", "model": name}
+        body = {"status": "ok", "model": name}
+        if store is not None:
+            count, pending = await asyncio.to_thread(lambda: (store.count(), store.pending_count()))
+            body["posts"] = {"count": count, "pending_embeddings": pending}
+            if worker.error is not None:
+                body["posts"]["embedding_error"] = f"{type(worker.error).__name__}: {worker.error}"
+        return body
 
     @app.get("/metrics")
     async def prometheus():
