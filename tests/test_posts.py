@@ -327,8 +327,7 @@ def test_postgres_backend_embeds_searches_by_meaning_and_follows(
     store = open_store(pg_store_url)
     rows = [json.loads(x) for x in (sample_dir / "posts.jsonl").read_text().splitlines()[:300]]
     feed = _write_jsonl(tmp_path / "feed.jsonl", rows)
-    # follow into PostgreSQL, twice: the second run resumes at the stored cursor
-    r = run_cli(
+    follow = (
         "posts",
         "follow",
         str(feed),
@@ -340,6 +339,8 @@ def test_postgres_backend_embeds_searches_by_meaning_and_follows(
         "--poll",
         "0.1",
     )
+    # follow into PostgreSQL, twice: the second run resumes at the stored cursor
+    r = run_cli(*follow)
     assert r.returncode == 0, r.stderr
     assert store.count() == 300
     with open(feed, "a") as f:
@@ -349,18 +350,7 @@ def test_postgres_backend_embeds_searches_by_meaning_and_follows(
             )
             + "\n"
         )
-    r = run_cli(
-        "posts",
-        "follow",
-        str(feed),
-        "--db",
-        pg_store_url,
-        "--no-embed",
-        "--idle-exit",
-        "0.3",
-        "--poll",
-        "0.1",
-    )
+    r = run_cli(*follow)
     assert r.returncode == 0 and "resuming" in r.stderr
     assert store.count() == 301
     assert store.pending_count() == 301

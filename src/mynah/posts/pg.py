@@ -29,7 +29,6 @@ from mynah.posts.store import (
     StoreError,
     epoch,
     hashtags,
-    post_url,
 )
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -126,20 +125,7 @@ class PostgresStore(PostStore):
                         " tags = EXCLUDED.tags, emb = NULL, needs_embed = TRUE"
                         " WHERE mynah_posts.text IS DISTINCT FROM EXCLUDED.text"
                         " RETURNING (xmax = 0)",
-                        (
-                            p.key,
-                            p.id,
-                            p.platform,
-                            p.text,
-                            p.author,
-                            p.created_at,
-                            epoch(p.created_at),
-                            p.lang,
-                            post_url(p.platform, p.id, p.author, p.url),
-                            p.conversation_id,
-                            p.reply_to,
-                            hashtags(p.text),
-                        ),
+                        (p.key, *p.columns(), hashtags(p.text)),
                     ).fetchone()
                     # A row back: inserted (xmax = 0) or updated; none: the same text again.
                     out["unchanged" if row is None else "created" if row[0] else "updated"] += 1

@@ -72,6 +72,22 @@ class StoredPost:
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "extra"}
 
+    def columns(self) -> tuple:
+        """The stored columns after the key, in both backends' order: id, platform, text,
+        author, created_at, ts, lang, url, conversation_id, reply_to."""
+        return (
+            self.id,
+            self.platform,
+            self.text,
+            self.author,
+            self.created_at,
+            epoch(self.created_at),
+            self.lang,
+            post_url(self.platform, self.id, self.author, self.url),
+            self.conversation_id,
+            self.reply_to,
+        )
+
 
 def open_store(db: str | os.PathLike, **kw) -> PostStore:
     """A SQLite file path, or a PostgreSQL URL (postgresql://...)."""
@@ -301,18 +317,7 @@ class SQLiteStore(PostStore):
 
     def _upsert_one(self, c: sqlite3.Connection, p: StoredPost) -> str:
         row = c.execute("SELECT rowid, text FROM posts WHERE key = ?", (p.key,)).fetchone()
-        vals = (
-            p.id,
-            p.platform,
-            p.text,
-            p.author,
-            p.created_at,
-            epoch(p.created_at),
-            p.lang,
-            post_url(p.platform, p.id, p.author, p.url),
-            p.conversation_id,
-            p.reply_to,
-        )
+        vals = p.columns()
         if row is None:
             rowid = c.execute(
                 "INSERT INTO posts (key, id, platform, text, author, created_at, ts, lang, url,"
