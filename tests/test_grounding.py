@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -235,3 +236,18 @@ def test_a_locked_post_store_is_a_503_and_recovers(server):
         timeout=60,
     )
     assert ok.status_code == 200 and ok.json()["created"] == 1
+
+
+def test_shutdown_saves_the_vector_index_beside_the_store(talker, post_db, tmp_path):
+    db = copy_store(post_db, tmp_path / "db")
+    Path(str(db) + ".faiss").unlink()
+    s = LiveServer(talker, "--posts", str(db), tmp=tmp_path)
+    try:
+        r = httpx.get(s.url + "/v1/posts/search", params={"q": "zeppelin", "mode": "vector"}, timeout=60)
+        assert r.status_code == 200 and r.json()["data"]
+    finally:
+        s.stop()
+    # uvicorn shuts down gracefully, then re-raises SIGTERM: -15 is a clean exit
+    assert s.proc.returncode in (0, -15), s.log.read_text()[-2000:]
+    assert "shutdown failed" not in s.log.read_text()
+    assert Path(str(db) + ".faiss").stat().st_size > 0, "the rebuilt index was saved on shutdown"

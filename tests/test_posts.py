@@ -399,3 +399,26 @@ def test_embedder_matches_sentence_transformers_encode(embedder, sample_dir):
     ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert ours.shape == (len(texts), 384)
     assert abs(ours - ref).max() < 1e-5
+
+
+def test_embed_worker_embeds_in_the_background_and_stops(sample_dir, embedder, tmp_path):
+    from mynah.posts.embed import EmbedWorker
+
+    store = SQLiteStore(tmp_path / "p.db")
+    rows = [json.loads(x) for x in (sample_dir / "posts.jsonl").read_text().splitlines()[:50]]
+    store.upsert([op for _, op in ops_from_objects(rows)[0]])
+    worker = EmbedWorker(store, embedder, idle_s=0.2)
+    worker.start()
+    deadline = time.time() + 60
+    while store.pending_count() and time.time() < deadline:
+        time.sleep(0.1)
+    assert store.pending_count() == 0 and worker.error is None
+    store.upsert([op for _, op in ops_from_objects([{"id": "new", "text": "a fresh post"}])[0]])
+    worker.wake()
+    deadline = time.time() + 30
+    while store.pending_count() and time.time() < deadline:
+        time.sleep(0.1)
+    assert store.pending_count() == 0
+    worker.stop()
+    assert not worker.is_alive()
+    store.close()

@@ -99,21 +99,21 @@ class EmbedWorker(threading.Thread):
         super().__init__(name="mynah-embed", daemon=True)
         self.store, self.embedder, self.idle_s = store, embedder, idle_s
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # (not `_stop`: Thread has a method of that name)
         self.error: Exception | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
         self.join(timeout)
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
-                embed_pending(self.store, self.embedder, stop=self._stop)
+                embed_pending(self.store, self.embedder, stop=self._halt)
                 self.error = None
             except Exception as e:  # noqa: BLE001 - kept for /health; retried after idle_s
                 self.error = e
