@@ -349,10 +349,6 @@ class SQLiteStore(PostStore):
         rows = self._q("SELECT value FROM cursors WHERE name = ?", (name,))
         return json.loads(rows[0][0]) if rows else None
 
-    def set_cursor(self, name: str, value: dict) -> None:
-        with self._tx() as c:
-            self._set_cursor(c, name, value)
-
     # ---- reading -----------------------------------------------------------------------
 
     def count(self) -> int:
@@ -368,9 +364,6 @@ class SQLiteStore(PostStore):
         )
         by = {r[0]: StoredPost(*r) for r in rows}
         return [by[k] for k in keys if k in by]
-
-    def recent_ts(self) -> int | None:
-        return self._q("SELECT max(ts) FROM posts")[0][0]
 
     def _where(self, f: Filters, alias: str = "p") -> tuple[str, list]:
         cond, args = [], []
