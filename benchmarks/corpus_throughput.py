@@ -4,8 +4,8 @@
    shingles (5-byte), on distinct base posts plus planted near-duplicates (small edits):
    posts/s, recall and precision for each.
 2. End to end (`mynah corpus build` in a fresh process) on N sample posts written as X API
-   v2 JSONL, with and without near-dup: posts/s and peak RSS, at N/4 and N to show
-   whether memory stays flat as input grows.
+   v2 JSONL, with and without near-dup: posts/s and peak RSS, at N/4 and N (or --sizes) to
+   show whether memory stays flat as input grows, within --memory-mb.
 3. Optionally the real CrisisLex tweets (../shared/data/crisislex): the report's figures.
 
     python benchmarks/corpus_throughput.py --posts 1000000 --crisislex ../shared/data/crisislex
@@ -118,8 +118,8 @@ def run_build(args: list[str]) -> tuple[float, tuple[float, float], dict]:
     return wall, (mem["rss"] / 1024, mem["worker"] / 1024), json.loads(Path(out, "report.json").read_text())
 
 
-def bench_end_to_end(n: int, work: Path) -> None:
-    for size in (n // 4, n):
+def bench_end_to_end(sizes: list[int], work: Path, memory_mb: int | None, near: list[bool]) -> None:
+    for size in sizes:
         src = work / f"v2-{size}"
         if not (src / "x_v2.jsonl").exists():
             t = time.perf_counter()
@@ -128,29 +128,48 @@ def bench_end_to_end(n: int, work: Path) -> None:
             del net  # the builds below run in their own processes; keep this one small
             print(f"(generated {size:,} posts in every format in {time.perf_counter() - t:.0f} s)")
         data = str(src / "x_v2.jsonl")
-        for label, extra in (("without near-dup", ["--no-near-dedup"]), ("with near-dup", [])):
-            wall, rss, rep = run_build([data, "--out", str(work / f"out-{size}-{len(extra)}"), *extra])
+        mem = ["--memory-mb", str(memory_mb)] if memory_mb is not None else []
+        for with_near in near:
+            extra = [] if with_near else ["--no-near-dedup"]
+            label = "with near-dup" if with_near else "without near-dup"
+            wall, rss, rep = run_build([data, "--out", str(work / f"out-{size}-{len(extra)}"), *extra, *mem])
             print(
-                f"end to end, {size:,} v2 posts, {label}: {size / wall:,.0f} posts/s ({wall:.1f} s), "
+                f"end to end, {size:,} v2 posts, {label}, memory budget {rep['memory']['budget_mb']} MB: "
+                f"{size / wall:,.0f} posts/s ({wall:.1f} s), "
                 f"peak RSS {rss[0]:,.0f} MiB (largest reading worker {rss[1]:,.0f} MiB), "
-                f"kept {rep['kept']:,}, rejected {sum(rep['rejected'].values()):,}"
+                f"kept {rep['kept']:,}, rejected {sum(rep['rejected'].values()):,}, "
+                f"spilled to disk {rep['memory']['spilled_to_disk']}"
             )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="end-to-end input sizes (default: posts/4 and posts)",
+    )
+    ap.add_argument("--memory-mb", type=int, default=None, help="corpus build --memory-mb (default: its own)")
+    ap.add_argument(
+        "--near", choices=["both", "on", "off"], default="both", help="builds with near-dup on/off"
+    )
+    ap.add_argument("--skip-near-dup-bench", action="store_true", help="only the end-to-end builds")
     ap.add_argument("--near-dup-base", type=int, default=20_000)
     ap.add_argument("--near-dup-planted", type=int, default=2_000)
     ap.add_argument("--crisislex", default=None, help="path to ../shared/data/crisislex, if present")
     ap.add_argument("--keep", default=None, help="keep the generated exports in this folder and reuse them")
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
-    bench_near_dup(a.near_dup_base, a.near_dup_planted)
+    if not a.skip_near_dup_bench:
+        bench_near_dup(a.near_dup_base, a.near_dup_planted)
     with tempfile.TemporaryDirectory() as d:
         if a.keep:
             Path(a.keep).mkdir(parents=True, exist_ok=True)
-        bench_end_to_end(a.posts, Path(a.keep or d))
+        near = {"both": [False, True], "on": [True], "off": [False]}[a.near]
+        bench_end_to_end(a.sizes or [a.posts // 4, a.posts], Path(a.keep or d), a.memory_mb, near)
         if a.crisislex and Path(a.crisislex).exists():
             wall, rss, rep = run_build(
                 [

@@ -239,7 +239,7 @@ def _near_dup_reference(nd, texts):
     return out
 
 
-def test_near_dup_batches_decide_exactly_as_one_post_at_a_time():
+def test_near_dup_batches_decide_exactly_as_one_post_at_a_time(tmp_path):
     import random
 
     from mynah.corpus.minhash import NearDuplicates
@@ -258,8 +258,17 @@ def test_near_dup_batches_decide_exactly_as_one_post_at_a_time():
     assert got == _near_dup_reference(NearDuplicates(), texts)
     assert 500 < sum(h is not None for h in got) < 1500
     # the index's table grew several times over and still finds every kept post's keys
-    assert nd.kept == got.count(None) and nd.table.size > 16 * nd.kept
+    assert nd.kept == got.count(None) and len(nd.table) > 16 * nd.kept
     assert nd.check_add(texts[0]) == 0 and nd.check_add(texts[0].upper() + " !!") == 0
+    # Within a memory budget of 1,024 kept posts, older band keys and signatures move to
+    # disk, and the decisions stay exactly the same.
+    small = NearDuplicates(spill_dir=tmp_path, max_kept_in_memory=1024)
+    spilled = [hit for i in range(0, len(texts), 256) for hit in small.check_add_batch(texts[i : i + 256])]
+    assert spilled == got
+    assert small.table.on_disk > 0 and small.sigs.n_disk >= 1024 and small.sigs.n_mem <= 1024
+    assert (tmp_path / "near-bands.sqlite").exists()
+    small.close()
+    assert not (tmp_path / "near-bands.sqlite").exists()
 
 
 def test_large_json_lines_file_read_in_parallel_parts_gives_the_same_corpus(sample_dir, tmp_path):
@@ -384,7 +393,8 @@ def test_ray_engine_with_two_workers_keeps_exactly_the_local_set(tmp_path):
         assert local[k] == distributed[k], k
 
 
-def test_bot_heuristics_rate_and_template(tmp_path):
+@pytest.mark.parametrize("memory_mb", [1024, 0])  # 0: the dedup state on disk
+def test_bot_heuristics_rate_and_template(tmp_path, memory_mb):
     from mynah.sample import CITIES, TOPICS
 
     nouns = [n for _, by_lang in TOPICS.values() for n in by_lang["en"]]
@@ -421,7 +431,7 @@ def test_bot_heuristics_rate_and_template(tmp_path):
     report = build(
         [str(src)],
         tmp_path / "c",
-        BuildConfig(vocab_size=300, filters=FilterConfig(near_dedup=False)),
+        BuildConfig(vocab_size=300, filters=FilterConfig(near_dedup=False), memory_mb=memory_mb),
         progress=False,
     )
     assert report["rejected"]["bot_heuristic"] == 50
@@ -468,3 +478,59 @@ def test_build_over_all_sample_formats(sample_dir, tmp_path):
         r["duplicate_id"] > report["kept"]
         and r["duplicate"] + r.get("near_duplicate", 0) > 2 * report["kept"]
     )
+
+
+def test_dedup_state_spilled_to_disk_keeps_exactly_the_same_posts(sample_dir, tmp_path):
+    """Past its memory budget the dedup state moves to disk; the corpus must not change.
+    memory_mb=0 keeps only 64 keys and 64 kept posts in memory: nearly everything spills."""
+    import pyarrow.parquet as pq
+
+    def run(name, mb):
+        cfg = BuildConfig(vocab_size=400, memory_mb=mb)
+        report = build([str(sample_dir / "exports")], tmp_path / name, cfg, progress=False)
+        rows = [pq.read_table(f).to_pylist() for f in sorted((tmp_path / name / "posts").glob("*.parquet"))]
+        return report, rows
+
+    big, big_rows = run("memory", 1024)
+    small, small_rows = run("disk", 0)
+    assert big["memory"]["spilled_to_disk"] == {"ids": 0, "texts": 0, "near_duplicate_posts": 0}
+    spilled = small["memory"]["spilled_to_disk"]
+    assert spilled["ids"] > 1000 and spilled["texts"] > 500 and spilled["near_duplicate_posts"] > 300
+    # deletes, updates, repeated ids, exact and near duplicates: all decided the same way
+    assert small["rejected"] == big["rejected"] and small["rejected"]["deleted"] > 0
+    assert small["splits"] == big["splits"] and small["tokens"] == big["tokens"]
+    assert small_rows == big_rows and sum(map(len, big_rows)) == big["kept"]
+    assert not list((tmp_path / "disk" / ".work").glob("*.sqlite"))  # the state is cleaned up
+
+
+def test_author_statistics_are_the_same_in_any_number_of_partitions(tmp_path):
+    """Bot heuristics per author, one on-disk partition at a time: every row of an author
+    lands in one partition, so the bots found do not depend on how many there are."""
+    import numpy as np
+
+    from mynah.corpus.build import NO_TIME, _bot_authors
+    from mynah.corpus.state import Partitions
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    authors = rng.integers(1, 400, n).astype(np.int64) * 7919  # ~50 posts each
+    tmpl = np.where(authors % 3 == 0, 5, rng.integers(0, 1 << 40, n))  # a third fill one template
+    fast = authors % 7 == 0  # a seventh post within minutes; the rest over weeks
+    ts = np.where(
+        fast, 1_700_000_000 + rng.integers(0, 600, n), 1_700_000_000 + rng.integers(0, 3_000_000, n)
+    )
+    ts[rng.random(n) < 0.1] = NO_TIME
+    rows = np.stack([authors, tmpl, ts], axis=1)
+    cfg = FilterConfig()
+    found = []
+    for parts in (1, 7):
+        p = Partitions(tmp_path, f"authors{parts}", parts, 3)
+        for i in range(0, n, 1000):
+            p.add(rows[i : i + 1000])
+        found.append(set(_bot_authors(p, cfg).tolist()))
+        sizes = [len(r) for r in p]
+        assert sum(sizes) == n and (parts == 1 or max(sizes) < n / 2)
+        p.close()
+    assert found[0] == found[1]
+    expect = {int(a) for a in np.unique(authors) if a % 3 == 0 or a % 7 == 0}
+    assert found[0] == expect

@@ -79,6 +79,7 @@ def cmd_corpus_build(a) -> None:
         id_column=a.id_column,
         author_column=a.author_column,
         time_column=a.time_column,
+        memory_mb=a.memory_mb,
     )
     report = build(
         a.inputs, a.out, cfg, resume=a.resume, engine=a.engine, address=a.address, workers=a.workers
@@ -420,6 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-pii", action="store_true", help="do not scrub emails, phone numbers and IP addresses"
     )
     p.add_argument("--no-near-dedup", action="store_true")
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=1024,
+        help="memory for the deduplication state; past it, the older part moves to disk in DIR/.work",
+    )
     p.add_argument(
         "--near-threshold",
         type=float,

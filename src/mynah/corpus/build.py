@@ -19,14 +19,14 @@ import glob
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import sys
-from array import array
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +34,10 @@ from tqdm import tqdm
 
 from mynah.atomic import write_text
 from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize, per_post_reason, template_key
-from mynah.corpus.minhash import NUM_PERM, NearDuplicates
+from mynah.corpus.minhash import BANDS, NUM_PERM, NearDuplicates
 from mynah.corpus.readers import Malformed, is_json_lines, read_file, read_json_lines_span, split_json_lines
-from mynah.train.data import DataError, is_validation, write_corpus
+from mynah.corpus.state import KeySet, Partitions
+from mynah.train.data import DataError, TokenShards
 
 INPUT_SUFFIXES = (".jsonl", ".json", ".ndjson", ".js", ".csv")
 PARQUET_ROWS = 50_000
@@ -60,6 +61,10 @@ class BuildConfig:
     tokenizer_train_chars: int = 10_000_000
     # A JSON Lines file larger than twice this is read in parts of about this size, in parallel.
     part_bytes: int = 16 << 20  # ~40k X v2 posts: a few seconds of one core
+    # The global stage's deduplication state (seen ids, text hashes, the near-duplicate
+    # index) stays within about this much memory; past it, the older part moves to disk
+    # (mynah.corpus.state), so memory stays flat however large the input grows.
+    memory_mb: int = 1024
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -200,23 +205,60 @@ def _stage1_records(part: Part, cfg: BuildConfig, stats: dict) -> Iterator[tuple
         )
 
 
+def key64(text: str) -> int:
+    """A stable 64-bit hash: the same in every process, on every engine and in every run, so
+    stage 1 computes the global stage's keys in parallel."""
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
+    )
+
+
+# Stage 1 also writes, for each record, the keys the global stage decides on (uint64):
+# the id within its platform, the text for exact duplicates (lower-cased), the author and
+# the author's template (bot heuristics; 0: no author), the time (seconds since the epoch;
+# NO_TIME: none), and the split key (the conversation, as `is_validation` hashes it).
+KEY_COLUMNS = ["uid_h", "text_h", "author_h", "tmpl_h", "split_h"]
+NO_TIME = np.iinfo(np.int64).min
+
+
+def _keys(rows: list[tuple], bots: bool) -> list:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    uid, text_h, author, tmpl, split = [], [], [], [], []
+    for r in rows:
+        uid.append(key64(f"{r[2]}:{r[1]}"))
+        text_h.append(key64(r[12].lower()))
+        a = r[4]
+        author.append(key64(a) | 1 if a else 0)
+        tmpl.append(key64(template_key(r[12])) if a and bots else 0)
+        split.append(key64(str(r[8] or r[1])))
+    ts = pc.strptime(
+        pa.array([r[5] for r in rows], pa.string()), "%Y-%m-%dT%H:%M:%SZ", "s", error_is_null=True
+    )
+    cols = [pa.array(c, pa.uint64()) for c in (uid, text_h, author, tmpl, split)]
+    return cols + [pc.fill_null(ts.cast(pa.int64()), NO_TIME)]
+
+
 def write_stage1(part: Part, cfg: BuildConfig, sink) -> dict:
     """Run stage 1 on `part`, writing its records to `sink` (a path or a pyarrow stream).
 
-    With near-dup on, each record also carries its MinHash signature (column `sig`, 128
-    uint32 minima as bytes): hashing is the costly half of near-dup, and here it runs on
-    every core; the global stage only looks signatures up."""
+    Each record carries its keys (KEY_COLUMNS, "ts") and, with near-dup on, its MinHash
+    signature (column `sig`, 128 uint32 minima as bytes): hashing is the costly half of
+    near-dup, and here it runs on every core; the global stage only looks keys up."""
     import pyarrow as pa
 
     stats = new_stats(part.path)
     near = NearDuplicates() if cfg.filters.near_dedup else None
     fields = [(c, pa.string()) for c in WORK_COLUMNS]
+    fields += [(c, pa.uint64()) for c in KEY_COLUMNS] + [("ts", pa.int64())]
     if near is not None:
         fields.append(("sig", pa.binary(4 * near.a.shape[0])))
     schema = pa.schema(fields)
 
     def batch(rows: list[tuple]):
         cols = [pa.array(col, pa.string()) for col in zip(*rows)]
+        cols += _keys(rows, bool(cfg.filters.bot_min_posts))
         if near is not None:
             sigs = near.signatures([r[-1] for r in rows])  # the normalized text
             cols.append(
@@ -291,81 +333,111 @@ def run_stage1_local(todo: list[Part], work: str, cfg: BuildConfig, workers: int
     bar.close()
 
 
-def _records(work: Path, keys: list[str], columns: list[str] | None = None) -> Iterator[dict]:
+def _batches(work: Path, keys: list[str], columns: list[str] | None = None) -> Iterator:
+    """Stage 1's record batches, in input order."""
     import pyarrow as pa
 
     for key in keys:
         with pa.OSFile(str(work / f"{key}.arrow")) as f, pa.ipc.open_stream(f) as reader:
             for batch in reader:
-                names = columns or batch.schema.names
-                cols = [batch.column(c).to_pylist() for c in names]
-                for row in zip(*cols):
-                    yield dict(zip(names, row))
+                yield batch.select(columns) if columns else batch
 
 
-def _hours(a: str | None, b: str | None) -> float:
-    if not a or not b:
-        return 0.0
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    return abs((datetime.strptime(b, fmt) - datetime.strptime(a, fmt)).total_seconds()) / 3600
+def _u64(batch, name: str) -> np.ndarray:
+    return batch.column(name).to_numpy()
 
 
-def _prepass(work: Path, keys: list[str], cfg: FilterConfig) -> tuple[set[str], dict[str, dict], set[str]]:
-    """One read of stage 1's output for what the main pass must know ahead of time:
-    Jetstream deletes, the latest update of each post, and the bot authors (those who post
-    faster than a person can, or mostly fill in one template)."""
-    deleted: set[str] = set()
-    updates: dict[str, dict] = {}
-    n: Counter = Counter()
-    first: dict[str, str] = {}
-    last: dict[str, str] = {}
-    shapes = array("q")  # (author hash, template hash) of every post, interleaved
-    for r in _records(work, keys, ["op", "id", "platform", "author", "created_at", "raw", "text"]):
-        if r.get("op") == "delete":
-            deleted.add(r["id"])
-            continue
-        if r.get("op") == "update":
-            updates[r["id"]] = r
-        a = r.get("author")
-        if not a or not cfg.bot_min_posts:
-            continue
-        n[a] += 1
-        t = r.get("created_at")
-        if t:
-            first[a] = min(first.get(a, t), t)
-            last[a] = max(last.get(a, t), t)
-        shapes.append(h64(a))
-        shapes.append(h64(template_key(r["text"])))
-    # The commonest template of each author, counted in numpy: a Counter of template strings
-    # per author held ~250 bytes for every post read; these pairs hold 16.
-    pairs, counts = np.unique(
-        np.frombuffer(shapes, dtype=np.int64).reshape(-1, 2), axis=0, return_counts=True
+def _op_masks(batch) -> tuple[np.ndarray, np.ndarray]:
+    import pyarrow.compute as pc
+
+    op = batch.column("op")
+    return (
+        pc.equal(op, "delete").to_numpy(zero_copy_only=False),
+        pc.equal(op, "update").to_numpy(zero_copy_only=False),
     )
-    starts = np.flatnonzero(np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]) if len(pairs) else np.zeros(0, int)
-    top = (
-        dict(zip(pairs[starts, 0].tolist(), np.maximum.reduceat(counts, starts).tolist()))
-        if len(pairs)
-        else {}
+
+
+def _pid_keys(batch) -> np.ndarray:
+    """Post ids alone (Jetstream deletes and updates name no platform), hashed in this
+    process only: Python's string hash is 6x cheaper than blake2b and fine within one run."""
+    return np.fromiter(map(hash, batch.column("id").to_pylist()), dtype=np.int64, count=batch.num_rows).view(
+        np.uint64
     )
-    del shapes, pairs, counts
-    bots = set()
-    for a, count in n.items():
-        if count < cfg.bot_min_posts:
+
+
+class _Updates:
+    """The latest Jetstream update of each post (text, raw, keys, signature), on disk."""
+
+    def __init__(self, path: Path):
+        import sqlite3
+
+        path.unlink(missing_ok=True)
+        self.path, self.n = path, 0
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute(
+            "CREATE TABLE u (pid INTEGER PRIMARY KEY, text TEXT, raw TEXT, text_h INTEGER, sig BLOB)"
+        )
+
+    def add(self, batch, rows: np.ndarray, pids: np.ndarray) -> None:
+        text, raw = batch.column("text"), batch.column("raw")
+        text_h = _u64(batch, "text_h").view(np.int64)
+        sig = batch.column("sig") if "sig" in batch.schema.names else None
+        self.db.executemany(
+            "INSERT OR REPLACE INTO u VALUES (?, ?, ?, ?, ?)",  # later lines win: the latest edit
+            [
+                (
+                    int(pids[i].view(np.int64)),
+                    text[i].as_py(),
+                    raw[i].as_py(),
+                    int(text_h[i]),
+                    sig[i].as_py() if sig is not None else None,
+                )
+                for i in rows.tolist()
+            ],
+        )
+        self.n += len(rows)
+
+    def get(self, pids: np.ndarray) -> dict[int, tuple]:
+        signed = pids.view(np.int64).tolist()
+        out = {}
+        for i in range(0, len(signed), 30_000):
+            chunk = signed[i : i + 30_000]
+            q = f"SELECT pid, text, raw, text_h, sig FROM u WHERE pid IN ({','.join('?' * len(chunk))})"
+            out.update((row[0], row[1:]) for row in self.db.execute(q, chunk))
+        return out
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _bot_authors(parts, cfg: FilterConfig) -> np.ndarray:
+    """The authors (as author_h) who post faster than a person can, or mostly fill in one
+    template, from (author, template, time) rows, one partition of authors at a time."""
+    bots = []
+    for rows in parts:
+        if not len(rows):
             continue
-        rate = count / max(
-            _hours(first.get(a), last.get(a)), 0.25
-        )  # a 15-minute floor: a burst is not a rate
-        if rate > cfg.bot_max_per_hour or top[h64(a)] / count >= cfg.bot_template_share:
-            bots.add(a)
-    return deleted, updates, bots
-
-
-def h64(text: str) -> int:
-    """A 64-bit hash for the in-memory sets of one global stage (which runs in one process).
-
-    Python's own string hash: 20x cheaper than blake2b. It differs between runs, so two of
-    a million ids or texts sharing a hash (~3e-8) would not even repeat."""
-    return hash(text)
+        author, tmpl, ts = rows[:, 0].view(np.uint64), rows[:, 1].view(np.uint64), rows[:, 2]
+        authors, inv, n = np.unique(author, return_inverse=True, return_counts=True)
+        timed = ts != NO_TIME
+        first = np.full(len(authors), np.iinfo(np.int64).max)
+        last = np.full(len(authors), np.iinfo(np.int64).min)
+        np.minimum.at(first, inv[timed], ts[timed])
+        np.maximum.at(last, inv[timed], ts[timed])
+        hours = np.zeros(len(authors))
+        has = last >= first
+        hours[has] = (last[has] - first[has]) / 3600
+        # The commonest template of each author: count (author, template) pairs.
+        pairs, counts = np.unique(np.stack([inv.astype(np.uint64), tmpl], axis=1), axis=0, return_counts=True)
+        top = np.zeros(len(authors), dtype=np.int64)
+        np.maximum.at(top, pairs[:, 0].astype(np.int64), counts)
+        rate = n / np.maximum(hours, 0.25)  # a 15-minute floor: a burst is not a rate
+        bot = (n >= cfg.bot_min_posts) & ((rate > cfg.bot_max_per_hour) | (top / n >= cfg.bot_template_share))
+        bots.append(authors[bot])
+    return np.concatenate(bots) if bots else np.zeros(0, dtype=np.uint64)
 
 
 class _ParquetShards:
@@ -386,43 +458,39 @@ class _ParquetShards:
     ]
 
     def __init__(self, out: Path):
-        import pyarrow as pa
-
-        self.pa, self.dir = pa, out / "posts"
+        self.dir = out / "posts"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.schema = pa.schema([(c, pa.string()) for c in self.COLUMNS])
-        self.rows: dict[str, list[tuple]] = defaultdict(list)
+        self.tables: dict[str, list] = defaultdict(list)
+        self.rows: Counter = Counter()
         self.parts: Counter = Counter()
-        self.files: list[Path] = []
 
-    def add(self, split: str, rec: dict) -> None:
-        self.rows[split].append(tuple(map(rec.get, self.COLUMNS)))
-        if len(self.rows[split]) >= PARQUET_ROWS:
+    def add(self, split: str, table) -> None:
+        """`table`: a pyarrow Table or RecordBatch with COLUMNS."""
+        if not table.num_rows:
+            return
+        self.tables[split].append(table)
+        self.rows[split] += table.num_rows
+        if self.rows[split] >= PARQUET_ROWS:
             self.flush(split)
 
     def flush(self, split: str) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows = self.rows.pop(split, [])
-        if not rows:
+        tables = self.tables.pop(split, [])
+        self.rows[split] = 0
+        if not tables:
             return
         name = self.dir / f"{split}-{self.parts[split]:05d}.parquet"
         self.parts[split] += 1
         tmp = name.with_name(name.name + ".tmp")
-        cols = [self.pa.array(col, self.pa.string()) for col in zip(*rows)]
-        pq.write_table(self.pa.Table.from_arrays(cols, schema=self.schema), tmp)
+        batches = [b for t in tables for b in (t.to_batches() if isinstance(t, pa.Table) else [t])]
+        pq.write_table(pa.Table.from_batches(batches), tmp)
         os.replace(tmp, name)
-        self.files.append(name)
 
     def close(self) -> None:
-        for split in list(self.rows):
+        for split in list(self.tables):
             self.flush(split)
-
-    def texts(self, split: str) -> Iterator[str]:
-        import pyarrow.parquet as pq
-
-        for f in sorted(self.dir.glob(f"{split}-*.parquet")):
-            yield from pq.read_table(f, columns=["text"]).column("text").to_pylist()
 
 
 def build(
@@ -459,7 +527,7 @@ def build(
         run_stage1(todo, str(work), cfg, address, progress)
     else:
         run_stage1_local(todo, str(work), cfg, workers or os.cpu_count() or 1, progress)
-    stats = [json.loads((work / f"{k}.json").read_text(encoding="utf-8")) for k in keys]
+    stats = [_load_stats(work, k) for k in keys]
     report = _global_stage(out, work, keys, stats, cfg, progress)
     if report["kept"] == 0:
         raise DataError(
@@ -474,119 +542,304 @@ def build(
     return report
 
 
+# Why the global stage rejects a record. SKIP: an update of a post already seen, applied to it.
+REASONS = ["", "skip", "deleted", "duplicate_id", "bot_heuristic", "duplicate", "near_duplicate"]
+KEEP, SKIP, DELETED, DUPLICATE_ID, BOT, DUPLICATE, NEAR_DUPLICATE = range(len(REASONS))
+
+
+@dataclass
+class _State:
+    """Everything the global stage remembers across records, within cfg.memory_mb (see
+    mynah.corpus.state): a sixteenth each for the id and text sets, a half for near-dup."""
+
+    work: Path
+    cfg: BuildConfig
+    records: int
+
+    def __post_init__(self):
+        budget = self.cfg.memory_mb << 20
+        self.deleted = KeySet(self.work / "deleted.sqlite", budget // 16 // 34)
+        self.seen = KeySet(self.work / "seen.sqlite", budget // 16 // 34)
+        self.exact = KeySet(self.work / "exact.sqlite", budget // 16 // 34)
+        f = self.cfg.filters
+        self.near = (
+            NearDuplicates(
+                threshold=f.near_threshold,
+                spill_dir=self.work,
+                max_kept_in_memory=budget // 2 // (BANDS * 34 + 2 * NUM_PERM),
+            )
+            if f.near_dedup
+            else None
+        )
+        self.updates = _Updates(self.work / "updates.sqlite")
+        # (author, template, time) rows, in partitions of at most a quarter of the budget
+        # (np.unique sorts copies of them).
+        n = -(-self.records * 24 * 8 // max(budget, 1 << 16)) if f.bot_min_posts else 1
+        self.authors = Partitions(self.work, "authors", n, 3)
+        self.bots = np.zeros(0, dtype=np.uint64)
+
+    def spilled(self) -> dict:
+        """How many keys went to disk: a figure to raise memory_mb by when the run was slow."""
+        out = {"ids": self.seen.table.on_disk, "texts": self.exact.table.on_disk}
+        if self.near is not None:
+            out["near_duplicate_posts"] = self.near.sigs.n_disk
+        return out
+
+    def close(self) -> None:
+        for s in (self.deleted, self.seen, self.exact, self.near, self.updates, self.authors):
+            if s is not None:
+                s.close()
+
+
+def _prepass(work: Path, keys: list[str], st: _State) -> None:
+    """One read of stage 1's keys for what the main pass must know ahead of time: Jetstream
+    deletes, the latest update of each post, and the bot authors."""
+    for batch in _batches(work, keys):
+        is_del, is_upd = _op_masks(batch)
+        if is_del.any() or is_upd.any():
+            pids = _pid_keys(batch)
+            st.deleted.add(pids[is_del])
+            if is_upd.any():
+                st.updates.add(batch, np.flatnonzero(is_upd), pids)
+        if st.cfg.filters.bot_min_posts:
+            author = _u64(batch, "author_h")
+            live = np.flatnonzero(~is_del & (author != 0))
+            rows = np.stack(
+                [
+                    author[live].view(np.int64),
+                    _u64(batch, "tmpl_h")[live].view(np.int64),
+                    batch.column("ts").to_numpy()[live],
+                ],
+                axis=1,
+            )
+            st.authors.add(rows)
+    if st.cfg.filters.bot_min_posts:
+        st.bots = _bot_authors(st.authors, st.cfg.filters)
+
+
+def _load_stats(work: Path, key: str) -> dict:
+    """A part's counts, without its malformed lines (read again, part by part, at the end)."""
+    stats = json.loads((work / f"{key}.json").read_text(encoding="utf-8"))
+    stats.pop("rejects", None)
+    return stats
+
+
 def _global_stage(
     out: Path, work: Path, keys: list[str], stats: list[dict], cfg: BuildConfig, progress: bool
 ) -> dict:
-    f = cfg.filters
-    # Ids are unique within a platform only (an X id may equal a Mastodon id); Jetstream ids
-    # are at:// URIs, and its deletes carry no platform, so they are matched by id alone.
-    deleted, updates, bots = _prepass(work, keys, f)
+    """Stage 2 over stage 1's records in input order, a record batch at a time: each check
+    is a numpy operation over the batch, and only the kept posts' columns are copied, as
+    Arrow, into the Parquet shards. Decisions are exactly those of one record at a time."""
+    import pyarrow as pa
 
-    near = NearDuplicates(threshold=f.near_threshold) if f.near_dedup else None
-    # 64-bit hashes, not the strings: a set of ints holds half the memory, and two of a
-    # million ids or texts share a hash with probability ~3e-8.
-    exact: set[int] = set()
-    seen_ids: set[int] = set()
-    rejected: Counter = Counter()
-    samples: dict[str, list[str]] = defaultdict(list)
-    shards = _ParquetShards(out)
-    kept = Counter()
     total = sum(s["read"] - sum(s["rejected"].values()) for s in stats)  # records stage 1 wrote
-
-    def first_reason(r: dict) -> tuple[str | None, dict]:
-        """Every check but near-dup, in order; none of them depends on near-dup outcomes."""
-        pid = r["id"]
-        uid = h64(f"{r.get('platform')}:{pid}")
-        if pid in deleted:
-            return "deleted", r
-        if uid in seen_ids:
-            return "duplicate_id", r
-        seen_ids.add(uid)
-        if pid in updates:
-            u = updates[pid]
-            r = {**r, "text": u["text"], "raw": u["raw"], "sig": None}  # hashed again below
-        if r.get("author") in bots:
-            return "bot_heuristic", r
-        if f.exact_dedup:
-            h = h64(r["text"].lower())
-            if h in exact:
-                return "duplicate", r
-            exact.add(h)
-        return None, r
-
-    def finish(chunk: list[tuple[str | None, dict]]) -> None:
-        # Near-dup decisions for the chunk at once, exactly as one at a time in input order.
-        # Stage 1 hashed each record; an updated post's new text is hashed here.
-        todo = [i for i, (reason, _) in enumerate(chunk) if reason is None]
-        if near is not None and todo:
-            recs = [chunk[i][1] for i in todo]
-            sigs = np.frombuffer(
-                b"".join(r["sig"] or bytes(4 * NUM_PERM) for r in recs), dtype=np.uint32
-            ).reshape(len(recs), -1)
-            again = [k for k, r in enumerate(recs) if not r["sig"]]
-            if again:
-                sigs = sigs.copy()
-                sigs[again] = near.signatures([recs[k]["text"] for k in again])
-            for i, hit in zip(todo, near.check_add_signatures(sigs)):
-                if hit is not None:
-                    chunk[i] = ("near_duplicate", chunk[i][1])
-        for reason, r in chunk:
-            if reason:
-                rejected[reason] += 1
-                if len(samples[reason]) < cfg.samples_per_reason:
-                    samples[reason].append(r.get("raw", r["text"])[:280])
-                continue
-            split = (
-                "val" if is_validation(str(r.get("conversation_id") or r["id"]), cfg.val_frac) else "train"
-            )
-            kept[split] += 1
-            shards.add(split, r)
-
-    chunk: list[tuple[str | None, dict]] = []
-    for r in tqdm(_records(work, keys), total=total, desc="deduplicating", unit="post", disable=not progress):
-        op = r.get("op")
-        if op == "delete" or (op == "update" and h64(f"{r.get('platform')}:{r['id']}") in seen_ids):
-            continue  # a delete is applied through `deleted`; an update to its create
-        chunk.append(first_reason(r))
-        if len(chunk) == 1024:
-            finish(chunk)
-            chunk = []
-    finish(chunk)
-    shards.close()
+    st = _State(work, cfg, total)
+    tokens = _Tokens(out, cfg)
+    try:
+        _prepass(work, keys, st)
+        rejected: Counter = Counter()
+        samples: dict[str, list[str]] = defaultdict(list)
+        shards = _ParquetShards(out)
+        kept: Counter = Counter()
+        val_below = cfg.val_frac * 2**64
+        bar = tqdm(total=total, desc="deduplicating", unit="post", disable=not progress)
+        for batch in _batches(work, keys):
+            reason, texts = _decide(batch, st)
+            for code in np.unique(reason).tolist():
+                if code in (KEEP, SKIP):
+                    continue
+                name = REASONS[code]
+                rejected[name] += int(np.count_nonzero(reason == code))
+                room = cfg.samples_per_reason - len(samples[name])
+                for i in np.flatnonzero(reason == code)[: max(room, 0)].tolist():
+                    raw = texts[i][1] if i in texts else batch.column("raw")[i].as_py()
+                    samples[name].append(raw[:280])
+            rows = np.flatnonzero(reason == KEEP)
+            table = batch.select(_ParquetShards.COLUMNS).take(rows)
+            if texts:
+                table = _with_texts(table, rows, texts)
+            is_val = _u64(batch, "split_h")[rows].astype(np.float64) < val_below
+            for split, mask in (("train", ~is_val), ("val", is_val)):
+                if mask.any():
+                    kept[split] += int(mask.sum())
+                    part = table.filter(pa.array(mask))
+                    shards.add(split, part)
+                    tokens.add(split, part.column("text").to_pylist())
+            bar.update(batch.num_rows)
+        bar.close()
+        shards.close()
+        spilled = st.spilled()
+        counts = tokens.close()
+    finally:
+        tokens.abort()
+        st.close()
     report = _report(stats, rejected, samples, kept)
-    if sum(kept.values()):
-        report["tokens"] = _tokenize(out, shards, cfg, progress)
+    report["memory"] = {"budget_mb": cfg.memory_mb, "spilled_to_disk": spilled}
+    if counts:
+        report["tokens"] = counts
     _write_outputs(out, work, keys, stats, report)
     return report
 
 
-def _tokenize(out: Path, shards: _ParquetShards, cfg: BuildConfig, progress: bool) -> dict:
-    from mynah.tokenizer import Tokenizer, train_tokenizer
+def _decide(batch, st: _State) -> tuple[np.ndarray, dict[int, tuple]]:
+    """Each record's REASONS code, and the (text, raw) of the records an update replaced.
 
-    if cfg.tokenizer:
-        tok = Tokenizer.load(cfg.tokenizer)
-    else:
-        tok = train_tokenizer(
-            _capped(shards.texts("train"), cfg.tokenizer_train_chars), vocab_size=cfg.vocab_size
+    In order, as for one record at a time: a delete is applied through st.deleted; a
+    deleted post; a repeated id (an update of a post already seen is applied to it, SKIP);
+    the latest update's text; a bot author; an exact duplicate; a near-duplicate."""
+    n = batch.num_rows
+    is_del, is_upd = _op_masks(batch)
+    reason = np.full(n, SKIP, dtype=np.int8)
+    rows = np.flatnonzero(~is_del)
+    pids = _pid_keys(batch) if len(st.deleted) or st.updates.n else None
+    if len(st.deleted):
+        gone = st.deleted.contains(pids[rows])
+        reason[rows[gone]] = DELETED
+        rows = rows[~gone]
+    again = st.seen.add(_u64(batch, "uid_h")[rows])
+    reason[rows[again & ~is_upd[rows]]] = DUPLICATE_ID
+    rows = rows[~again]
+    text_h = _u64(batch, "text_h")
+    texts: dict[int, tuple] = {}  # row -> (text, raw, signature) of its latest update
+    if st.updates.n and len(rows):
+        edits = st.updates.get(pids[rows])
+        if edits:
+            text_h = text_h.copy()
+            for i in rows.tolist():
+                e = edits.get(int(pids[i].view(np.int64)))
+                if e is not None:
+                    texts[i] = (e[0], e[1], e[3])
+                    text_h[i] = np.int64(e[2]).view(np.uint64)
+    if len(st.bots):
+        bot = np.isin(_u64(batch, "author_h")[rows], st.bots)
+        reason[rows[bot]] = BOT
+        rows = rows[~bot]
+    if st.cfg.filters.exact_dedup:
+        dup = st.exact.add(text_h[rows])
+        reason[rows[dup]] = DUPLICATE
+        rows = rows[~dup]
+    if st.near is not None and len(rows):
+        col = batch.column("sig")
+        width = col.type.byte_width
+        buf = np.frombuffer(col.buffers()[1], dtype=np.uint8)[col.offset * width : (col.offset + n) * width]
+        sigs = buf.view(np.uint32).reshape(n, -1)[rows]
+        redo = [k for k, i in enumerate(rows.tolist()) if i in texts]
+        for k in redo:
+            sig = texts[int(rows[k])][2]
+            sigs[k] = np.frombuffer(sig, np.uint32) if sig else st.near.signature(texts[int(rows[k])][0])
+        # 1,024 posts at a time: a batch's candidate signatures are compared all at once.
+        hits = [
+            h for k in range(0, len(sigs), 1024) for h in st.near.check_add_signatures(sigs[k : k + 1024])
+        ]
+        near = np.array([h is not None for h in hits], dtype=bool)
+        reason[rows[near]] = NEAR_DUPLICATE
+        rows = rows[~near]
+    reason[rows] = KEEP
+    return reason, {i: t[:2] for i, t in texts.items()}
+
+
+def _with_texts(table, rows: np.ndarray, texts: dict[int, tuple]):
+    """`table` (the kept `rows` of a batch) with the texts of updated posts replaced."""
+    import pyarrow as pa
+
+    col = table.column("text").to_pylist()
+    for j, i in enumerate(rows.tolist()):
+        if i in texts:
+            col[j] = texts[i][0]
+    return table.set_column(table.schema.get_field_index("text"), "text", pa.array(col, pa.string()))
+
+
+class _Tokens:
+    """Tokenization while the dedup pass runs. Kept posts go, a batch at a time, to a thread
+    that encodes them and writes the token shards: the Rust encoder releases the GIL, so it
+    works on the core the single-threaded dedup pass leaves idle.
+
+    Without --tokenizer, the tokenizer learns its merges from the first posts of the
+    training split (cfg.tokenizer_train_chars of them), so posts are held until those have
+    been seen; then it is trained and everything held goes to the encoder in order."""
+
+    def __init__(self, out: Path, cfg: BuildConfig):
+        from mynah.tokenizer import Tokenizer
+
+        self.out, self.cfg = out, cfg
+        self.tok = Tokenizer.load(cfg.tokenizer) if cfg.tokenizer else None
+        self.held: list[tuple[str, list[str]]] = []
+        self.train_chars = 0
+        self.queue: queue.Queue = queue.Queue(maxsize=8)  # a few batches: memory stays flat
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.shards: TokenShards | None = None
+        self.any = False
+
+    def add(self, split: str, texts: list[str]) -> None:
+        if not texts:
+            return
+        self.any = True
+        if self.tok is None:
+            self.held.append((split, texts))
+            if split == "train":
+                self.train_chars += sum(map(len, texts))
+                if self.train_chars >= self.cfg.tokenizer_train_chars:
+                    self._train()
+        else:
+            self._put((split, texts))
+
+    def _train(self) -> None:
+        from mynah.tokenizer import train_tokenizer
+
+        train = (t for split, texts in self.held if split == "train" for t in texts)
+        self.tok = train_tokenizer(
+            _capped(train, self.cfg.tokenizer_train_chars), vocab_size=self.cfg.vocab_size
         )
-    counts = Counter()
+        held, self.held = self.held, []
+        for item in held:
+            self._put(item)
 
-    def docs(split):
-        batch = []
-        for text in shards.texts(split):
-            batch.append(text)
-            if len(batch) == 1024:
-                yield from _enc(batch, split)
-                batch = []
-        yield from _enc(batch, split)
+    def _put(self, item) -> None:
+        if self.thread is None:
+            self.shards = TokenShards(self.out, self.tok)
+            self.thread = threading.Thread(target=self._encode, name="mynah-tokenize", daemon=True)
+            self.thread.start()
+        while True:  # a bounded wait, so an encoder that died is noticed
+            if self.error is not None:
+                raise self.error
+            try:
+                self.queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
-    def _enc(batch, split):
-        for ids in tok.encode_batch(batch) if batch else []:
-            counts[split] += len(ids) + 1
-            yield [tok.eot_id, *ids]
+    def _encode(self) -> None:
+        try:
+            while (item := self.queue.get()) is not None:
+                split, texts = item
+                self.shards.add_batch(split, self.tok.encode_batch(texts), prefix=self.tok.eot_id)
+        except BaseException as e:  # handed to the main thread by _put and close
+            self.error = e
 
-    write_corpus(out, tok, {"train": docs("train"), "val": docs("val")})
-    return dict(counts)
+    def abort(self) -> None:
+        """Stop the encoder if the stage failed before close (a no-op after it)."""
+        if self.thread is not None and self.thread.is_alive():
+            while True:
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    break
+            self.queue.put(None)
+            self.thread.join()
+
+    def close(self) -> dict | None:
+        """Finish, and return the token counts per split (None if no post was kept)."""
+        if not self.any:
+            return None
+        if self.tok is None:
+            self._train()
+        self._put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.shards.close(["train", "val"])
+        return dict(self.shards.tokens)
 
 
 def _capped(texts: Iterator[str], chars: int) -> Iterator[str]:
@@ -636,8 +889,8 @@ def _per_file(stats: list[dict]) -> list[dict]:
 def _write_outputs(out: Path, work: Path, keys: list[str], stats: list[dict], report: dict) -> None:
     tmp = out / "rejects.jsonl.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        for s in stats:
-            for r in s["rejects"]:
+        for key in keys:  # one part's malformed lines at a time: they are not held in memory
+            for r in json.loads((work / f"{key}.json").read_text(encoding="utf-8"))["rejects"]:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     os.replace(tmp, out / "rejects.jsonl")
     write_text(out / "report.md", summary(report))

@@ -23,7 +23,11 @@ The first post of a near-duplicate group (in input order) is kept, the rest reje
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+from mynah.corpus.state import KeyTable, RowStore
 
 NUM_PERM, BANDS, NGRAM = 128, 32, 5
 
@@ -36,7 +40,11 @@ class NearDuplicates:
         bands: int = BANDS,
         ngram: int = NGRAM,
         seed: int = 1,
+        spill_dir: Path | None = None,
+        max_kept_in_memory: int | None = None,
     ):
+        """`max_kept_in_memory` kept posts (band keys and signatures) stay in memory; older
+        ones move to files in `spill_dir` (see `mynah.corpus.state`). None: no limit."""
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
         rng = np.random.default_rng(seed)
@@ -51,10 +59,16 @@ class NearDuplicates:
         self.threshold, self.bands, self.rows, self.ngram = threshold, bands, num_perm // bands, ngram
         # Each band's key is salted with the band number so all bands share one table.
         self.salt = rng.integers(1, 2**63, bands, dtype=np.uint64)
-        self.table = _Table()
-        # Kept signatures, 16 bits of each minimum (see the module docstring), grown by doubling.
-        self._sigs = np.zeros((1024, num_perm), dtype=np.uint16)
-        self.kept = 0
+        if max_kept_in_memory is not None and spill_dir is None:
+            raise ValueError("max_kept_in_memory needs a spill_dir")
+        spill = Path(spill_dir or ".")
+        self.table = KeyTable(spill / "near-bands.sqlite", max_kept_in_memory and max_kept_in_memory * bands)
+        # Kept signatures, 16 bits of each minimum (see the module docstring).
+        self.sigs = RowStore(spill / "near-sigs.bin", num_perm, np.uint16, max_kept_in_memory)
+
+    @property
+    def kept(self) -> int:
+        return len(self.sigs)
 
     def signatures(self, texts: list[str]) -> np.ndarray:
         """MinHash signatures [len(texts), num_perm] (uint32), computed for the batch at once.
@@ -139,7 +153,7 @@ class NearDuplicates:
         ok = np.zeros((b, self.bands), dtype=bool)
         r, c = np.nonzero(found >= 0)
         if len(r):
-            ok[r, c] = np.count_nonzero(self._sigs[found[r, c]] == sigs16[r], axis=1) >= need
+            ok[r, c] = np.count_nonzero(self.sigs.take(found[r, c]) == sigs16[r], axis=1) >= need
         first_ok = np.where(ok.any(axis=1), ok.argmax(axis=1), -1)
         dup = first_ok >= 0
         out: list[int | None] = [
@@ -169,92 +183,17 @@ class NearDuplicates:
 
     def _store(self, sigs: np.ndarray, keys: np.ndarray, absent: np.ndarray) -> None:
         n = len(sigs)
-        if self.kept + n > len(self._sigs):
-            grown = np.zeros((max(2 * len(self._sigs), self.kept + n), self._sigs.shape[1]), dtype=np.uint16)
-            grown[: self.kept] = self._sigs[: self.kept]
-            self._sigs = grown
-        self._sigs[self.kept : self.kept + n] = sigs
         idx = np.repeat(np.arange(self.kept, self.kept + n, dtype=np.int32), self.bands).reshape(
             n, self.bands
         )
+        self.sigs.append(sigs)
         self.table.add_absent(keys[absent], idx[absent])
-        self.kept += n
 
     @property
     def nbytes(self) -> int:
         """Memory held for the kept posts (signatures and band table)."""
-        return self._sigs.nbytes + self.table.nbytes
+        return self.sigs.nbytes + self.table.nbytes
 
-
-class _Table:
-    """uint64 key -> int64 value, open addressing with linear probing, every operation on a
-    whole array of keys at once. A key keeps the first value it was given (`add_new`), as
-    `dict.setdefault` would. 12 bytes a slot at a load of 0.35 to 0.7: ~17 to 34 bytes a key,
-    where a dict of Python ints takes ~100. Values are int32: 2^31 kept posts is plenty.
-    """
-
-    EMPTY = -1
-
-    def __init__(self, capacity: int = 1 << 16):
-        self.keys = np.zeros(capacity, dtype=np.uint64)
-        self.vals = np.full(capacity, self.EMPTY, dtype=np.int32)
-        self.size = 0
-
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes + self.vals.nbytes
-
-    def _slots(self, keys: np.ndarray) -> np.ndarray:
-        # Fibonacci hashing: the top bits of key * golden ratio, so similar keys spread out.
-        shift = np.uint64(64 - (len(self.keys).bit_length() - 1))
-        return ((keys * np.uint64(0x9E3779B97F4A7C15)) >> shift).astype(np.int64)
-
-    def get(self, keys: np.ndarray) -> np.ndarray:
-        out = np.full(len(keys), self.EMPTY, dtype=np.int64)
-        slot = self._slots(keys)
-        active = np.arange(len(keys))
-        mask = len(self.keys) - 1
-        while len(active):
-            s = slot[active]
-            v = self.vals[s]
-            hit = (v != self.EMPTY) & (self.keys[s] == keys[active])
-            out[active[hit]] = v[hit]
-            go = (v != self.EMPTY) & ~hit
-            slot[active[go]] = (s[go] + 1) & mask
-            active = active[go]
-        return out
-
-    def add_absent(self, keys: np.ndarray, vals: np.ndarray) -> None:
-        """Insert keys known to be absent; a key given twice keeps its first value."""
-        if not len(keys):
-            return
-        keys, first = np.unique(keys, return_index=True)
-        vals = vals[first]
-        if 10 * (self.size + len(keys)) > 7 * len(self.keys):  # keep the load at most 0.7
-            used = self.vals != self.EMPTY
-            old_k, old_v = self.keys[used], self.vals[used]
-            cap = len(self.keys)
-            while 10 * (self.size + len(keys)) > 7 * cap:
-                cap *= 2
-            self.keys = np.zeros(cap, dtype=np.uint64)
-            self.vals = np.full(cap, self.EMPTY, dtype=np.int32)
-            self.size = 0
-            self._place(old_k, old_v)
-        self._place(keys, vals)
-
-    def _place(self, keys: np.ndarray, vals: np.ndarray) -> None:
-        """Put distinct, absent keys into empty slots. Keys that race for one free slot all
-        write it; the one whose write stuck has it, the others probe on."""
-        slot = self._slots(keys)
-        mask = len(self.keys) - 1
-        active = np.arange(len(keys))
-        while len(active):
-            s = slot[active]
-            free = self.vals[s] == self.EMPTY
-            self.keys[s[free]] = keys[active[free]]
-            won = free & (self.keys[s] == keys[active])
-            self.vals[s[won]] = vals[active[won]]
-            rest = ~won
-            slot[active[rest]] = np.where(free[rest], s[rest], (s[rest] + 1) & mask)
-            active = active[rest]
-        self.size += len(keys)
+    def close(self) -> None:
+        self.table.close()
+        self.sigs.close()

@@ -18,6 +18,7 @@ cursor, and 2 processes see exactly the samples 1 process would at the same glob
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -107,6 +108,74 @@ class TokenStream:
         return np.concatenate(out).astype(np.int64)
 
 
+class TokenShards:
+    """Token shards of each split written as documents arrive, in any order of splits.
+
+    Each document goes straight to its shard's temp file (memory stays flat whatever the
+    shard size); a full shard lands by rename, and `close` writes the index last."""
+
+    def __init__(self, out: str | os.PathLike, tokenizer: Tokenizer, shard_tokens: int = 1 << 24):
+        self.dir = Path(out) / "tokens"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.save(out)
+        self.dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32
+        self.shard_tokens = shard_tokens
+        self.open: dict[str, tuple] = {}  # split -> (part, tokens, file)
+        self.parts: dict[str, int] = {}
+        self.shards: list[dict] = []
+        self.tokens: dict[str, int] = {}
+
+    def add(self, split: str, ids: list[int]) -> None:
+        part, n, fh = self.open.get(split) or self._start(split)
+        fh.write(np.asarray(ids, dtype=self.dtype).tobytes())
+        n += len(ids)
+        self.tokens[split] = self.tokens.get(split, 0) + len(ids)
+        self.open[split] = (part, n, fh)
+        if n >= self.shard_tokens:
+            self._land(split)
+
+    def add_batch(self, split: str, docs: list[list[int]], prefix: int | None = None) -> None:
+        """Many documents at once, each after `prefix` if given (one write, not one a document)."""
+        if not docs:
+            return
+        lens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        flat = np.fromiter(itertools.chain.from_iterable(docs), dtype=self.dtype, count=int(lens.sum()))
+        if prefix is not None:
+            flat = np.insert(flat, np.cumsum(lens) - lens, prefix)
+        part, n, fh = self.open.get(split) or self._start(split)
+        fh.write(flat.tobytes())
+        n += len(flat)
+        self.tokens[split] = self.tokens.get(split, 0) + len(flat)
+        self.open[split] = (part, n, fh)
+        if n >= self.shard_tokens:
+            self._land(split)
+
+    def _start(self, split: str) -> tuple:
+        part = self.parts.get(split, 0)
+        fh = open(self.dir / f"{split}-{part:05d}.bin.tmp", "wb")  # noqa: SIM115 (closed in _land)
+        return part, 0, fh
+
+    def _land(self, split: str) -> None:
+        part, n, fh = self.open.pop(split)
+        fh.close()
+        name = f"{split}-{part:05d}.bin"
+        os.replace(self.dir / (name + ".tmp"), self.dir / name)
+        self.shards.append({"file": name, "split": split, "tokens": n})
+        self.parts[split] = part + 1
+
+    def close(self, splits: Iterable[str] = ()) -> None:
+        """Land the open shards (and an empty one for each of `splits` that got nothing)."""
+        for split in splits:
+            if split not in self.open and split not in self.parts:
+                self.open[split] = self._start(split)
+        for split in list(self.open):
+            self._land(split)
+        order = {k: i for i, k in enumerate(dict.fromkeys([*splits, *(s["split"] for s in self.shards)]))}
+        self.shards.sort(key=lambda s: (order[s["split"]], s["file"]))
+        index = {"dtype": np.dtype(self.dtype).name, "shards": self.shards}
+        write_text(self.dir / "index.json", json.dumps(index, indent=2))
+
+
 def write_corpus(
     out: str | os.PathLike,
     tokenizer: Tokenizer,
@@ -114,37 +183,12 @@ def write_corpus(
     shard_tokens: int = 1 << 24,
 ) -> Path:
     """Write tokenizer + token shards; each shard and the index land by rename."""
-    out = Path(out)
-    tdir = out / "tokens"
-    tdir.mkdir(parents=True, exist_ok=True)
-    tokenizer.save(out)
-    dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32
-    shards = []
+    shards = TokenShards(out, tokenizer, shard_tokens)
     for split, docs in splits.items():
-        # Documents as small numpy arrays (2 bytes a token), not one list of Python ints
-        # (~36 bytes a token): a 16M-token shard buffer took over 500 MB that way.
-        buf: list[np.ndarray] = []
-        n, part = 0, 0
-
-        def flush():
-            nonlocal buf, n, part
-            name = f"{split}-{part:05d}.bin"
-            tmp = tdir / (name + ".tmp")
-            (np.concatenate(buf) if buf else np.zeros(0, dtype=dtype)).tofile(tmp)
-            os.replace(tmp, tdir / name)
-            shards.append({"file": name, "split": split, "tokens": n})
-            buf, n, part = [], 0, part + 1
-
         for ids in docs:
-            buf.append(np.asarray(ids, dtype=dtype))
-            n += len(ids)
-            if n >= shard_tokens:
-                flush()
-        if buf or part == 0:
-            flush()
-    index = {"dtype": np.dtype(dtype).name, "shards": shards}
-    write_text(tdir / "index.json", json.dumps(index, indent=2))
-    return out
+            shards.add(split, ids)
+    shards.close(splits)
+    return Path(out)
 
 
 def corpus_from_posts(
