@@ -2,12 +2,16 @@
 
 Two stages, so a killed run resumes and the work spreads over cores or a cluster:
 1. Per input part (a file, or a ~16 MB byte range of a large JSON Lines file), in worker
-   processes or Ray tasks: read, normalize, apply the per-post filters, hash each survivor's
-   MinHash signature, and write the records (an Arrow IPC stream) plus the part's counts to
-   DIR/.work/ by rename. A finished part is never read again on --resume.
-2. Global, in input order, streaming over stage 1's files: Jetstream updates/deletes,
-   repeated ids, bot rate/template heuristics, exact and near duplicates, the split by
-   conversation, then Parquet shards, the tokenizer, token shards and the report.
+   processes or Ray tasks: read, normalize, apply the per-post filters, compute each
+   survivor's keys (stable 64-bit hashes of its id, text, author and template, its time,
+   its split key) and MinHash signature, and write the records (an Arrow IPC stream) plus
+   the part's counts to DIR/.work/ by rename. A finished part is never read again on --resume.
+2. Global, in input order, streaming over stage 1's files a record batch at a time:
+   Jetstream updates/deletes, repeated ids, bot rate/template heuristics, exact and near
+   duplicates, the split by conversation, then Parquet shards, and the tokenizer and token
+   shards (encoded in a thread beside the dedup pass), and the report. Each check is a
+   numpy operation over the batch, with the same decisions as one record at a time; the
+   state it keeps stays within BuildConfig.memory_mb (mynah.corpus.state).
    Stage 2 is cheap to redo, so it always runs whole; every output lands by rename.
 Because stage 2 sees the same records in the same order whoever ran stage 1, the local
 and Ray engines, and any number of workers, keep exactly the same posts.
@@ -333,14 +337,13 @@ def run_stage1_local(todo: list[Part], work: str, cfg: BuildConfig, workers: int
     bar.close()
 
 
-def _batches(work: Path, keys: list[str], columns: list[str] | None = None) -> Iterator:
+def _batches(work: Path, keys: list[str]) -> Iterator:
     """Stage 1's record batches, in input order."""
     import pyarrow as pa
 
     for key in keys:
         with pa.OSFile(str(work / f"{key}.arrow")) as f, pa.ipc.open_stream(f) as reader:
-            for batch in reader:
-                yield batch.select(columns) if columns else batch
+            yield from reader
 
 
 def _u64(batch, name: str) -> np.ndarray:
@@ -550,23 +553,34 @@ KEEP, SKIP, DELETED, DUPLICATE_ID, BOT, DUPLICATE, NEAR_DUPLICATE = range(len(RE
 @dataclass
 class _State:
     """Everything the global stage remembers across records, within cfg.memory_mb (see
-    mynah.corpus.state): a sixteenth each for the id and text sets, a half for near-dup."""
+    mynah.corpus.state): a sixteenth each for deleted ids, seen ids and texts, a half for
+    the near-duplicate index."""
 
     work: Path
     cfg: BuildConfig
     records: int
 
     def __post_init__(self):
+        for pattern in ("*.keys", "*.vals", "near-sigs.bin", "authors-*.bin"):  # a killed run's
+            for p in self.work.glob(pattern):
+                p.unlink()
         budget = self.cfg.memory_mb << 20
-        self.deleted = KeySet(self.work / "deleted.sqlite", budget // 16 // 34)
-        self.seen = KeySet(self.work / "seen.sqlite", budget // 16 // 34)
-        self.exact = KeySet(self.work / "exact.sqlite", budget // 16 // 34)
+        # Of each share, three quarters for the newest keys in memory (~34 bytes a key at
+        # worst, as the table doubles) and a quarter for the Bloom filter of those on disk.
+        share = budget // 16
+        self.deleted, self.seen, self.exact = (
+            KeySet(self.work / name, share * 3 // 4 // 34, share // 4)
+            for name in ("deleted", "seen", "exact")
+        )
         f = self.cfg.filters
+        share = budget // 2
         self.near = (
             NearDuplicates(
                 threshold=f.near_threshold,
                 spill_dir=self.work,
-                max_kept_in_memory=budget // 2 // (BANDS * 34 + 2 * NUM_PERM),
+                # ~34 bytes for each of its 32 band keys, 256 for its signature
+                max_kept_in_memory=share * 3 // 4 // (BANDS * 34 + 2 * NUM_PERM),
+                bloom_bytes=share // 4,
             )
             if f.near_dedup
             else None

@@ -14,7 +14,8 @@ Parameters, and why:
   agree by chance with probability 2^-16, which moves a Jaccard estimate by < 0.0001, and
   it halves the memory per kept post. The band keys live in one numpy hash table
   (~24 bytes a key) rather than 32 dicts of Python ints (~100): about 1 KB a kept post in
-  all, where it was 5.
+  all, where it was 5. Past `max_kept_in_memory` kept posts, older keys and signatures
+  move to disk (mynah.corpus.state) and the decisions stay the same.
 - Hashing is numpy multiply-shift on 32-bit shingle hashes, seeded, so signatures are the
   same in every process and on every engine: the kept set does not depend on who computed it.
 
@@ -42,9 +43,11 @@ class NearDuplicates:
         seed: int = 1,
         spill_dir: Path | None = None,
         max_kept_in_memory: int | None = None,
+        bloom_bytes: int = 1 << 20,
     ):
         """`max_kept_in_memory` kept posts (band keys and signatures) stay in memory; older
-        ones move to files in `spill_dir` (see `mynah.corpus.state`). None: no limit."""
+        ones move to files in `spill_dir`, behind a Bloom filter of `bloom_bytes` (see
+        `mynah.corpus.state`). None: no limit."""
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
         rng = np.random.default_rng(seed)
@@ -62,7 +65,9 @@ class NearDuplicates:
         if max_kept_in_memory is not None and spill_dir is None:
             raise ValueError("max_kept_in_memory needs a spill_dir")
         spill = Path(spill_dir or ".")
-        self.table = KeyTable(spill / "near-bands.sqlite", max_kept_in_memory and max_kept_in_memory * bands)
+        self.table = KeyTable(
+            spill / "near-bands", max_kept_in_memory and max_kept_in_memory * bands, bloom_bytes
+        )
         # Kept signatures, 16 bits of each minimum (see the module docstring).
         self.sigs = RowStore(spill / "near-sigs.bin", num_perm, np.uint16, max_kept_in_memory)
 

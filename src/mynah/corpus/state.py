@@ -2,60 +2,86 @@
 
 Deduplication must remember every id and text it has kept, so its state grows with the
 input. Here it grows in memory only up to a budget (`BuildConfig.memory_mb`); past it, the
-older part moves to SQLite files in DIR/.work/ and memory stays where it was:
-- `KeySet`: seen ids and exact-duplicate text hashes. The newest keys sit in a numpy hash
-  table (~24 bytes a key); when it is full they are written to an on-disk B-tree, which
-  is only asked about the keys the table does not hold.
-- `KeyTable`: the same with a value per key (the near-duplicate index's band keys -> the
-  kept post that first had them), first value wins.
-- `RowStore`: fixed-size rows by index, the newest in memory, the rest in a file read with
-  a mapping whose pages are dropped after each read (the kept posts' MinHash signatures).
+older part moves to files in DIR/.work/ and memory stays where it was:
+- `KeyTable`: uint64 key -> value (the near-duplicate index's band keys -> the kept post
+  that first had them; first value wins). The newest keys sit in a numpy hash table (~24
+  bytes a key); when it is full they are written out as a sorted run (a file of keys and
+  one of values), and a Bloom filter of fixed size says which keys may be on disk, so
+  nearly every absent key is answered without reading a run. This is how LSM stores
+  (LevelDB, RocksDB) keep writes cheap: a spill is one sort and one sequential write.
+- `KeySet`: the same without values (seen ids, exact-duplicate text hashes).
+- `RowStore`: fixed-size rows by index, the newest in memory, the rest in a file (the
+  kept posts' MinHash signatures).
 - `Partitions`: rows of int64 spilled to files by a key's hash, so statistics per author
   are computed one partition at a time (the bot heuristics).
-The page cache, not this process, holds what is on disk, so the process's peak RSS stays
-flat however large the input grows; the price is a slower lookup for keys past the budget.
-Everything here is rebuilt by every run of the global stage, so nothing is fsynced.
+Files on disk are read through memory maps whose pages are dropped from this process after
+each read (the page cache keeps them), so its peak RSS stays flat however large the input
+grows; the price is a slower lookup for keys past the budget. Everything here is rebuilt by
+every run of the global stage, so nothing is fsynced.
 """
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 
-# SQLite's page cache for one on-disk state; the OS page cache does the rest.
-SQLITE_CACHE_KB = 16 << 10
 NO_LIMIT = 1 << 62
 MIN_ROWS = 64  # the least kept in memory, whatever the budget
-LOOKUP = "SELECT k, v FROM t WHERE k IN (SELECT value FROM json_each(?))"
 
 
-def _open_db(path: Path) -> sqlite3.Connection:
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE"):
-        db.execute(f"PRAGMA {pragma}")
-    db.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-    return db
+def _map(path: Path, dtype, shape) -> np.memmap:
+    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
 
 
-def _signed(keys: np.ndarray) -> list[int]:
-    """uint64 keys as the signed 64-bit integers SQLite stores."""
-    return keys.astype(np.uint64, copy=False).view(np.int64).tolist()
+def _release(m: np.memmap) -> None:
+    """Drop a map's pages from this process (the page cache keeps them): reads from disk
+    never add to its RSS."""
+    m._mmap.madvise(mmap.MADV_DONTNEED)
+
+
+class _Bloom:
+    """A Bloom filter of fixed size over 64-bit keys that are already well-mixed hashes:
+    each probe is a different multiply-shift of the key. Full past its size it answers
+    "maybe" more often, which costs time, never a wrong answer."""
+
+    MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
+    def __init__(self, nbytes: int):
+        bits = max(16, int(nbytes * 8).bit_length() - 1)  # a power of two, at most nbytes
+        self.shift = np.uint64(64 - bits)
+        self.bits = np.zeros(1 << (bits - 3), dtype=np.uint8)
+
+    def _probes(self, keys: np.ndarray):
+        for m in self.MULTIPLIERS:
+            p = (keys * np.uint64(m)) >> self.shift
+            yield p >> np.uint64(3), (np.uint8(1) << (p & np.uint64(7)).astype(np.uint8))
+
+    def add(self, keys: np.ndarray) -> None:
+        for byte, bit in self._probes(keys):
+            np.bitwise_or.at(self.bits, byte, bit)
+
+    def may_contain(self, keys: np.ndarray) -> np.ndarray:
+        out = np.ones(len(keys), dtype=bool)
+        for byte, bit in self._probes(keys):
+            out &= (self.bits[byte] & bit) != 0
+        return out
 
 
 class KeyTable:
-    """uint64 key -> int32 value (first value wins), at most `max_keys` of them in memory."""
+    """uint64 key -> int32 value (first value wins), at most `max_keys` of them in memory;
+    past that, sorted runs on disk named `path`.N.keys / .vals, behind a Bloom filter of
+    `bloom_bytes`."""
 
-    def __init__(self, path: Path, max_keys: int | None = None):
+    def __init__(self, path: Path, max_keys: int | None = None, bloom_bytes: int = 1 << 20):
         self.path = Path(path)
         self.max_keys = NO_LIMIT if max_keys is None else max(MIN_ROWS, int(max_keys))
+        self.bloom_bytes = bloom_bytes
         self.mem = _Table()
-        self.db: sqlite3.Connection | None = None
+        self.bloom: _Bloom | None = None
+        self.runs: list[tuple[np.memmap, np.memmap]] = []
         self.on_disk = 0
 
     def __len__(self) -> int:
@@ -63,7 +89,7 @@ class KeyTable:
 
     @property
     def nbytes(self) -> int:
-        return self.mem.nbytes
+        return self.mem.nbytes + (self.bloom.bits.nbytes if self.bloom is not None else 0)
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """The value of each key, or -1."""
@@ -84,45 +110,56 @@ class KeyTable:
             self._spill()
         self.mem.add_absent(keys, np.asarray(vals)[first])
 
+    def _run_paths(self, i: int) -> tuple[Path, Path]:
+        return self.path.with_name(f"{self.path.name}.{i}.keys"), self.path.with_name(
+            f"{self.path.name}.{i}.vals"
+        )
+
     def _spill(self) -> None:
         used = self.mem.vals != _Table.EMPTY
         k, v = self.mem.keys[used], self.mem.vals[used]
-        order = np.argsort(k.view(np.int64))  # sorted inserts fill B-tree pages in order
-        if self.db is None:
-            self.db = _open_db(self.path)
-            self.db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-        self.db.execute("BEGIN")
-        for i in range(0, len(order), 1 << 16):  # in slices: a list of Python ints is ~36 bytes each
-            o = order[i : i + (1 << 16)]
-            self.db.executemany("INSERT INTO t VALUES (?, ?)", zip(_signed(k[o]), v[o].tolist()))
-        self.db.execute("COMMIT")
-        self.on_disk += len(k)
         self.mem = _Table()
+        if not len(k):
+            return
+        order = np.argsort(k)
+        kp, vp = self._run_paths(len(self.runs))
+        k[order].tofile(kp)
+        v[order].tofile(vp)
+        if self.bloom is None:
+            self.bloom = _Bloom(self.bloom_bytes)
+        self.bloom.add(k)
+        self.runs.append((_map(kp, np.uint64, (len(k),)), _map(vp, np.int32, (len(k),))))
+        self.on_disk += len(k)
 
     def _disk_get(self, keys: np.ndarray) -> np.ndarray:
-        # One statement text whatever the number of keys: sqlite3 caches a prepared
-        # statement per distinct text, and one with 30,000 placeholders holds megabytes.
-        # In key order, so the B-tree is walked once from left to right.
-        uniq, inv = np.unique(keys.astype(np.uint64, copy=False).view(np.int64), return_inverse=True)
-        rows = self.db.execute(LOOKUP, (json.dumps(uniq.tolist()),)).fetchall()
-        vals = np.full(len(uniq), -1, dtype=np.int64)
-        if rows:
-            found = np.array(rows, dtype=np.int64)
-            vals[np.searchsorted(uniq, found[:, 0])] = found[:, 1]
-        return vals[inv]
+        out = np.full(len(keys), -1, dtype=np.int64)
+        maybe = np.flatnonzero(self.bloom.may_contain(keys))
+        if not len(maybe):
+            return out
+        order = np.argsort(keys[maybe])  # sorted queries walk each run from left to right
+        maybe = maybe[order]
+        q = keys[maybe]
+        for run_keys, run_vals in self.runs:
+            pos = np.minimum(np.searchsorted(run_keys, q), len(run_keys) - 1)
+            hit = np.asarray(run_keys[pos]) == q
+            if hit.any():
+                out[maybe[hit]] = run_vals[pos[hit]]
+                _release(run_vals)
+            _release(run_keys)
+        return out
 
     def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-        self.path.unlink(missing_ok=True)
+        n, self.runs = len(self.runs), []
+        for i in range(n):
+            for p in self._run_paths(i):
+                p.unlink(missing_ok=True)
 
 
 class KeySet:
     """A set of 64-bit keys, at most `max_keys` of them in memory (see `KeyTable`)."""
 
-    def __init__(self, path: Path, max_keys: int | None = None):
-        self.table = KeyTable(path, max_keys)
+    def __init__(self, path: Path, max_keys: int | None = None, bloom_bytes: int = 1 << 20):
+        self.table = KeyTable(path, max_keys, bloom_bytes)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -193,11 +230,9 @@ class RowStore:
         out[mem] = self.mem[idx[mem] - self.n_disk]
         if not mem.all():
             if self.map is None or len(self.map) < self.n_disk:
-                self.map = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.n_disk, self.width))
+                self.map = _map(self.path, self.dtype, (self.n_disk, self.width))
             out[~mem] = self.map[idx[~mem]]
-            # Drop the pages from this process (the page cache keeps them): the rows on disk
-            # never add to its RSS.
-            self.map._mmap.madvise(mmap.MADV_DONTNEED)
+            _release(self.map)
         return out
 
     def close(self) -> None:
