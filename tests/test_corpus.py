@@ -537,3 +537,32 @@ def test_author_statistics_are_the_same_in_any_number_of_partitions(tmp_path):
     assert found[0] == found[1]
     expect = {int(a) for a in np.unique(authors) if a % 3 == 0 or a % 7 == 0}
     assert found[0] == expect
+
+
+@pytest.mark.parametrize("bloom_bytes", [1 << 16, 1])  # 1: a saturated filter, "maybe" for all
+def test_spilled_key_table_answers_like_a_dict(tmp_path, bloom_bytes):
+    """Keys past the in-memory limit go to sorted runs on disk behind a Bloom filter; a
+    lookup must still give each key's first value, and -1 for keys never added."""
+    import numpy as np
+
+    from mynah.corpus.state import KeySet, KeyTable
+
+    rng = np.random.default_rng(1)
+    table, ref = KeyTable(tmp_path / "t", max_keys=100, bloom_bytes=bloom_bytes), {}
+    for step in range(60):
+        keys = rng.integers(0, 3000, 80).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        got = table.get(keys)
+        assert got.tolist() == [ref.get(int(k), -1) for k in keys]
+        absent = keys[got < 0]
+        vals = np.arange(len(absent), dtype=np.int32) + 1000 * step
+        table.add_absent(absent, vals)
+        for k, v in zip(absent.tolist(), vals.tolist()):
+            ref.setdefault(k, v)
+    assert len(table.runs) > 5 and len(table) == len(ref)
+    table.close()
+    assert not list(tmp_path.iterdir())
+    s = KeySet(tmp_path / "s", max_keys=64, bloom_bytes=bloom_bytes)
+    first = s.add(np.array([5, 6, 5] + list(range(100, 300)), dtype=np.uint64))
+    assert first[:3].tolist() == [False, False, True] and not first[3:].any()
+    assert s.add(np.array([6, 7, 299], dtype=np.uint64)).tolist() == [True, False, True]
+    s.close()

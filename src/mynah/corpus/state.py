@@ -30,6 +30,7 @@ import numpy as np
 
 NO_LIMIT = 1 << 62
 MIN_ROWS = 64  # the least kept in memory, whatever the budget
+READ_CHUNK = 2048  # rows or lookups per read from a file on disk (~8 MB of its pages at most)
 
 
 def _map(path: Path, dtype, shape) -> np.memmap:
@@ -50,7 +51,7 @@ class _Bloom:
     MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 
     def __init__(self, nbytes: int):
-        bits = max(16, int(nbytes * 8).bit_length() - 1)  # a power of two, at most nbytes
+        bits = max(6, int(nbytes * 8).bit_length() - 1)  # a power of two, at most nbytes
         self.shift = np.uint64(64 - bits)
         self.bits = np.zeros(1 << (bits - 3), dtype=np.uint8)
 
@@ -140,12 +141,14 @@ class KeyTable:
         maybe = maybe[order]
         q = keys[maybe]
         for run_keys, run_vals in self.runs:
-            pos = np.minimum(np.searchsorted(run_keys, q), len(run_keys) - 1)
-            hit = np.asarray(run_keys[pos]) == q
-            if hit.any():
-                out[maybe[hit]] = run_vals[pos[hit]]
-                _release(run_vals)
-            _release(run_keys)
+            for i in range(0, len(q), READ_CHUNK):  # each chunk's pages are dropped before the next
+                qi = q[i : i + READ_CHUNK]
+                pos = np.minimum(np.searchsorted(run_keys, qi), len(run_keys) - 1)
+                hit = np.asarray(run_keys[pos]) == qi
+                if hit.any():
+                    out[maybe[i : i + READ_CHUNK][hit]] = run_vals[pos[hit]]
+                    _release(run_vals)
+                _release(run_keys)
         return out
 
     def close(self) -> None:
@@ -231,8 +234,14 @@ class RowStore:
         if not mem.all():
             if self.map is None or len(self.map) < self.n_disk:
                 self.map = _map(self.path, self.dtype, (self.n_disk, self.width))
-            out[~mem] = self.map[idx[~mem]]
-            _release(self.map)
+            # Each row once, in file order, a chunk at a time: at most a chunk's pages are
+            # mapped in at once, however large the file.
+            rows, inv = np.unique(idx[~mem], return_inverse=True)
+            got = np.empty((len(rows), self.width), dtype=self.dtype)
+            for i in range(0, len(rows), READ_CHUNK):
+                got[i : i + READ_CHUNK] = self.map[rows[i : i + READ_CHUNK]]
+                _release(self.map)
+            out[~mem] = got[inv]
         return out
 
     def close(self) -> None:
