@@ -30,17 +30,25 @@ import numpy as np
 
 NO_LIMIT = 1 << 62
 MIN_ROWS = 64  # the least kept in memory, whatever the budget
-READ_CHUNK = 2048  # rows or lookups per read from a file on disk (~8 MB of its pages at most)
+READ_CHUNK = 2048  # lookups per binary search over a run on disk
+# Signature rows per read from disk. On each fault the kernel also maps ~16 neighbouring
+# pages (fault-around), so scattered rows hold ~64 KB each until released: 64 rows ~4 MB.
+ROW_CHUNK = 64
+FAULT_AROUND = 64 << 10
 
 
 def _map(path: Path, dtype, shape) -> np.memmap:
     return np.memmap(path, dtype=dtype, mode="r", shape=shape)
 
 
-def _release(m: np.memmap) -> None:
-    """Drop a map's pages from this process (the page cache keeps them): reads from disk
-    never add to its RSS."""
-    m._mmap.madvise(mmap.MADV_DONTNEED)
+def _release(m: np.memmap, start: int = 0, end: int | None = None) -> None:
+    """Drop a map's pages (of bytes [start, end), widened by the fault-around) from this
+    process; the page cache keeps them, so reads from disk never add to its RSS."""
+    size = len(m._mmap)
+    end = size if end is None else min(size, end + FAULT_AROUND)
+    start = max(0, start - FAULT_AROUND) // mmap.PAGESIZE * mmap.PAGESIZE
+    if end > start:
+        m._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
 
 
 class _Bloom:
@@ -238,9 +246,11 @@ class RowStore:
             # mapped in at once, however large the file.
             rows, inv = np.unique(idx[~mem], return_inverse=True)
             got = np.empty((len(rows), self.width), dtype=self.dtype)
-            for i in range(0, len(rows), READ_CHUNK):
-                got[i : i + READ_CHUNK] = self.map[rows[i : i + READ_CHUNK]]
-                _release(self.map)
+            row_bytes = self.width * self.dtype.itemsize
+            for i in range(0, len(rows), ROW_CHUNK):
+                chunk = rows[i : i + ROW_CHUNK]
+                got[i : i + ROW_CHUNK] = self.map[chunk]
+                _release(self.map, int(chunk[0]) * row_bytes, (int(chunk[-1]) + 1) * row_bytes)
             out[~mem] = got[inv]
         return out
 
