@@ -41,7 +41,7 @@ from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize, per_pos
 from mynah.corpus.minhash import BANDS, NUM_PERM, NearDuplicates
 from mynah.corpus.readers import Malformed, is_json_lines, read_file, read_json_lines_span, split_json_lines
 from mynah.corpus.state import KeySet, Partitions
-from mynah.train.data import DataError, TokenShards
+from mynah.train.data import DataError, TokenShards, key64
 
 INPUT_SUFFIXES = (".jsonl", ".json", ".ndjson", ".js", ".csv")
 PARQUET_ROWS = 50_000
@@ -207,14 +207,6 @@ def _stage1_records(part: Part, cfg: BuildConfig, stats: dict) -> Iterator[tuple
             raw,
             text,
         )
-
-
-def key64(text: str) -> int:
-    """A stable 64-bit hash: the same in every process, on every engine and in every run, so
-    stage 1 computes the global stage's keys in parallel."""
-    return int.from_bytes(
-        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
-    )
 
 
 # Stage 1 also writes, for each record, the keys the global stage decides on (uint64):
@@ -403,13 +395,11 @@ class _Updates:
         self.n += len(rows)
 
     def get(self, pids: np.ndarray) -> dict[int, tuple]:
-        signed = pids.view(np.int64).tolist()
-        out = {}
-        for i in range(0, len(signed), 30_000):
-            chunk = signed[i : i + 30_000]
-            q = f"SELECT pid, text, raw, text_h, sig FROM u WHERE pid IN ({','.join('?' * len(chunk))})"
-            out.update((row[0], row[1:]) for row in self.db.execute(q, chunk))
-        return out
+        # One statement text for any number of ids: sqlite3 caches a prepared statement per
+        # distinct text, and thousands of placeholders each would hold megabytes.
+        q = "SELECT pid, text, raw, text_h, sig FROM u WHERE pid IN (SELECT value FROM json_each(?))"
+        rows = self.db.execute(q, (json.dumps(pids.view(np.int64).tolist()),))
+        return {row[0]: row[1:] for row in rows}
 
     def close(self) -> None:
         self.db.close()

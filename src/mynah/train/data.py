@@ -80,10 +80,17 @@ def load_posts(path: str | os.PathLike) -> list[dict]:
     return posts
 
 
+def key64(text: str) -> int:
+    """A stable 64-bit hash: the same in every process, engine and run (`corpus build`
+    computes its keys with it in parallel workers, and the split must be reproducible)."""
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
+    )
+
+
 def is_validation(key: str, val_frac: float) -> bool:
     """Split by conversation: a stable hash keeps every post of a thread on one side."""
-    h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
-    return h / 2**64 < val_frac
+    return key64(key) / 2**64 < val_frac
 
 
 class TokenStream:
