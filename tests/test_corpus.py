@@ -289,7 +289,7 @@ def test_large_json_lines_file_read_in_parallel_parts_gives_the_same_corpus(samp
     assert len(list((tmp_path / "b" / ".work").glob("*.arrow"))) >= 7
     for k in ("read", "kept", "rejected", "malformed", "splits", "tokens", "changes"):
         assert whole[k] == parts[k], k
-    assert parts["files"] == [{"file": str(big), "read": whole["read"], "malformed": 3}]
+    assert parts["files"] == [{"file": str(big), "read": whole["read"], "malformed": 3, "truncated": None}]
     rejects = [json.loads(x) for x in (tmp_path / "b" / "rejects.jsonl").read_text().splitlines()]
     assert [r["source"] for r in rejects] == [f"{big}:{n}" for n in bad_at]
     import pyarrow.parquet as pq

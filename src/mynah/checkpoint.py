@@ -153,15 +153,42 @@ def _weight_files(path: Path) -> list[Path]:
 def load_config(path: str | os.PathLike) -> ModelConfig:
     path = Path(path)
     if not path.is_dir():
-        raise CheckpointError(f"{path}: checkpoint folder not found")
+        what = "is a file, not a checkpoint folder" if path.exists() else "checkpoint folder not found"
+        raise CheckpointError(f"{path}: {what}")
     cfg_file = path / "config.json"
     if not cfg_file.exists():
-        raise CheckpointError(f"{cfg_file}: missing")
+        raise CheckpointError(f"{cfg_file}: missing (is this a checkpoint folder?)")
     try:
         raw = json.loads(cfg_file.read_text())
     except ValueError as e:
         raise CheckpointError(f"{cfg_file}: invalid JSON ({e})") from None
+    except OSError as e:
+        raise CheckpointError(f"{cfg_file}: cannot be read ({e.strerror})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{cfg_file}: not a JSON object")
     return config_from_hf(raw, str(cfg_file))
+
+
+def check_checkpoint(path: str | os.PathLike) -> ModelConfig:
+    """What can be known about a checkpoint folder without loading its weights: a readable
+    config.json of a supported architecture, safetensors weights whose headers parse, and a
+    tokenizer. `mynah serve` runs this before binding its port, so a wrong path exits at
+    once (as vLLM and llama.cpp's server do) while the weights still load in the background."""
+    path = Path(path)
+    cfg = load_config(path)
+    for f in _weight_files(path):
+        if not f.exists():
+            raise CheckpointError(f"{f}: listed in the index but missing")
+        try:
+            with safe_open(str(f), framework="pt", device="cpu") as sf:
+                sf.keys()
+        except OSError as e:
+            raise CheckpointError(f"{f}: cannot be read ({e.strerror or e})") from None
+        except Exception as e:  # safetensors' SafetensorError: a cut or damaged header
+            raise CheckpointError(f"{f}: not a valid safetensors file ({e})") from None
+    if not (path / "tokenizer.json").is_file():
+        raise CheckpointError(f"{path / 'tokenizer.json'}: missing (the tokenizer is saved with the model)")
+    return cfg
 
 
 def load_model(

@@ -252,8 +252,10 @@ def cmd_demo(a) -> None:
 def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **kw) -> None:
     import uvicorn
 
+    from mynah.checkpoint import check_checkpoint
     from mynah.serve.app import create_app, load_keys
 
+    check_checkpoint(model)  # a wrong path exits 2 here, before the port is bound
     keys = load_keys(api_key_file) if api_key_file else None
     app = create_app(model, api_keys=keys, **kw)
     name = Path(model).resolve().name
@@ -315,16 +317,29 @@ def cmd_posts_ingest(a) -> None:
     store = open_store(a.db)
     try:
         r = ingest_files(store, expand_inputs(a.inputs), batch=a.batch)
-        for rej in r["rejects"][:20]:
+        lines = [x for x in r["rejects"] if x["kind"] == "line"]
+        for rej in lines[:20]:
             print(f"{rej['source']}: {rej['reason']}", file=sys.stderr)
+        if len(lines) > 20:
+            print(f"... and {len(lines) - 20} more malformed lines", file=sys.stderr)
+        for rej in r["rejects"]:
+            if rej["kind"] == "truncated":
+                print(
+                    f"warning: {rej['source']}: {rej['reason']}; the lines before it were stored",
+                    file=sys.stderr,
+                )
         print(
             f"{r['created']} created, {r['updated']} updated, {r['deleted']} deleted, "
-            f"{r['unchanged']} unchanged, {r['malformed']} malformed; {store.count()} posts in {a.db}"
+            f"{r['unchanged']} unchanged, {r['malformed']} malformed"
+            + (f", {r['truncated']} truncated files" if r["truncated"] else "")
+            + f"; {store.count()} posts in {a.db}"
         )
         _embed_after(store, a, "posts")
     finally:
         store.close()
-    if r["malformed"] and not (r["created"] or r["updated"] or r["deleted"] or r["unchanged"]):
+    if (r["malformed"] or r["truncated"]) and not (
+        r["created"] or r["updated"] or r["deleted"] or r["unchanged"]
+    ):
         raise ValueError(f"nothing usable was read from {', '.join(a.inputs)}")
 
 

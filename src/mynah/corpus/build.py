@@ -112,6 +112,7 @@ def new_stats(path: str) -> dict:
         "file": str(path),
         "read": 0,
         "malformed": 0,
+        "truncated": None,  # why a compressed file ended early, if it did
         "formats": Counter(),
         "rejected": Counter(),
         "changes": Counter(),
@@ -176,7 +177,10 @@ def _stage1_records(part: Part, cfg: BuildConfig, stats: dict) -> Iterator[tuple
         recs = read_file(part.path, cfg.text_column, cfg.id_column, cfg.author_column, cfg.time_column)
     for rec in recs:
         if isinstance(rec, Malformed):
-            stats["malformed"] += 1
+            if rec.kind == "truncated":  # the file's whole lines before it were read
+                stats["truncated"] = rec.reason
+            else:
+                stats["malformed"] += 1
             stats["rejects"].append({"source": rec.source, "reason": rec.reason, "raw": rec.raw})
             continue
         stats["read"] += 1
@@ -498,10 +502,87 @@ def build(
 ) -> dict:
     """Run the whole pipeline; returns the report (also written to DIR/report.json).
 
-    `workers` processes run stage 1 on the local engine (default: one per core)."""
+    `workers` processes run stage 1 on the local engine (default: one per core). One build
+    at a time writes DIR (a lock held until the build ends or dies); the outputs are made
+    in DIR/.work/result/ and moved into DIR at the end, report.json last, so a failed build
+    leaves the previous corpus (or none) and never a half-written one."""
     cfg = cfg or BuildConfig()
     out = Path(out)
     files = expand_inputs(inputs)
+    with build_lock(out):
+        try:
+            report = _build_locked(files, out, cfg, resume, engine, address, progress, workers)
+        except OSError as e:  # a full disk, a folder that turned read-only: a sentence, not a traceback
+            where = e.filename or out
+            raise DataError(
+                f"{where}: {e.strerror or e}; the corpus in {out} was not changed "
+                "(free space or fix the folder, then run again with --resume)"
+            ) from None
+    for f in report["files"]:
+        if f["truncated"]:
+            print(
+                f"warning: {f['file']}: {f['truncated']}; kept the {f['read']} posts before it "
+                f"(see {out / 'rejects.jsonl'})",
+                file=sys.stderr,
+            )
+    if report["malformed"] and progress:
+        print(
+            f"warning: {report['malformed']} malformed input lines skipped; see {out / 'rejects.jsonl'}",
+            file=sys.stderr,
+        )
+    return report
+
+
+class build_lock:
+    """An exclusive lock on a corpus folder: DIR/.lock, holding the owner's pid, locked with
+    fcntl.flock. The kernel releases it when the process ends, however it ends, so a build
+    killed mid-way leaves no stale lock and `--resume` can start straight away."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def __enter__(self):
+        import fcntl
+
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise DataError(f"{out}: exists and is not a folder; --out names the corpus folder")
+        path = out / ".lock"
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise DataError(f"{e.filename or out}: cannot write the corpus folder ({e.strerror})") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise DataError(
+                f"another build (pid {pid}) is writing {out}; wait for it or choose another --out"
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # the lock goes with the descriptor; the file stays, harmless
+
+
+# What a finished build leaves in DIR, moved there from DIR/.work/result/ in this order.
+OUTPUTS = [
+    "posts",
+    "tokens",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "rejects.jsonl",
+    "report.md",
+    "report.json",
+]
+
+
+def _build_locked(files, out: Path, cfg: BuildConfig, resume, engine, address, progress, workers) -> dict:
     work = out / ".work"
     if not resume and work.exists():
         shutil.rmtree(work)
@@ -521,18 +602,32 @@ def build(
     else:
         run_stage1_local(todo, str(work), cfg, workers or os.cpu_count() or 1, progress)
     stats = [_load_stats(work, k) for k in keys]
-    report = _global_stage(out, work, keys, stats, cfg, progress)
-    if report["kept"] == 0:
+    result = work / "result"
+    shutil.rmtree(result, ignore_errors=True)
+    result.mkdir()
+    report = _global_stage(result, work, keys, stats, cfg, progress)
+    if report["kept"] == 0:  # not a corpus: the previous one (if any) stays as it was
         raise DataError(
             f"nothing usable was read from {len(files)} input file(s): {report['read']} posts read, "
-            f"{report['malformed']} malformed lines (see {out / 'rejects.jsonl'})"
+            f"{report['malformed']} malformed lines (see {result / 'rejects.jsonl'})"
         )
-    if report["malformed"] and progress:
-        print(
-            f"warning: {report['malformed']} malformed input lines skipped; see {out / 'rejects.jsonl'}",
-            file=sys.stderr,
-        )
+    _publish(result, out)
     return report
+
+
+def _publish(result: Path, out: Path) -> None:
+    """Move a finished build's outputs into `out`, replacing the previous build's. report.json
+    goes first out and last in: a corpus without it is one whose build did not finish."""
+    (out / "report.json").unlink(missing_ok=True)
+    for name in OUTPUTS:
+        src, dst = result / name, out / name
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        else:
+            dst.unlink(missing_ok=True)
+        if src.exists():
+            os.replace(src, dst)
+    shutil.rmtree(result, ignore_errors=True)
 
 
 # Why the global stage rejects a record. SKIP: an update of a post already seen, applied to it.
@@ -872,6 +967,7 @@ def _report(stats: list[dict], rejected: Counter, samples: dict, kept: Counter) 
         "kept": sum(kept.values()),
         "rejected": dict(sorted(rej.items())),
         "malformed": sum(s["malformed"] for s in stats),
+        "truncated_files": [s["file"] for s in stats if s.get("truncated")],
         "formats": dict(sorted(formats.items())),
         "splits": dict(kept),
         "changes": dict(sorted(changes.items())),
@@ -881,12 +977,14 @@ def _report(stats: list[dict], rejected: Counter, samples: dict, kept: Counter) 
 
 
 def _per_file(stats: list[dict]) -> list[dict]:
-    """Read and malformed counts per input file (a large file's parts summed), in input order."""
+    """Read and malformed counts per input file (a large file's parts summed), in input
+    order, and for a compressed file that ended early, why."""
     files: dict[str, dict] = {}
     for s in stats:
-        f = files.setdefault(s["file"], {"file": s["file"], "read": 0, "malformed": 0})
+        f = files.setdefault(s["file"], {"file": s["file"], "read": 0, "malformed": 0, "truncated": None})
         f["read"] += s["read"]
         f["malformed"] += s["malformed"]
+        f["truncated"] = f["truncated"] or s.get("truncated")
     return list(files.values())
 
 
@@ -911,6 +1009,9 @@ def summary(report: dict) -> str:
         f"(train {report['splits'].get('train', 0):,}, validation {report['splits'].get('val', 0):,})",
         f"- malformed input lines: {report['malformed']:,} (each in rejects.jsonl with file:line and reason)",
     ]
+    for f in report.get("files", []):
+        if f.get("truncated"):
+            lines.append(f"- truncated: {f['file']}: {f['truncated']} (the posts before it were kept)")
     if report.get("tokens"):
         lines.append(
             f"- tokens: train {report['tokens'].get('train', 0):,}, validation {report['tokens'].get('val', 0):,}"

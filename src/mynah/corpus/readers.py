@@ -12,7 +12,6 @@ comes out as a `Malformed` record naming `file:line` and the reason.
 from __future__ import annotations
 
 import csv
-import gzip
 import html
 import io
 import json
@@ -53,20 +52,147 @@ class Malformed:
     source: str  # file:line
     reason: str
     raw: str = ""
+    # "truncated": a compressed file that ends early or is corrupt, at its last whole line
+    # (the lines before it were read; one such record a file)
+    kind: str = "line"
+
+
+class CompressedLines(io.RawIOBase):
+    """The decompressed bytes of a `.gz` or `.zst` file, ending cleanly at the last whole
+    line when the stream is cut short or corrupt, with the damage in `.damage`.
+
+    Why not gzip.open / zstandard's stream_reader behind a text wrapper: the first raises
+    mid-read and the wrapper loses its last buffered block of whole lines with it; the
+    second returns a cut stream's data with no error at all. Here each frame (gzip member,
+    zstd frame) must reach its end, checked with the decompressor's `eof`; otherwise the
+    bytes after the last newline (a partly written line) are dropped and the read ends
+    normally, so every reader keeps each complete line and the caller reports the rest."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__()
+        self.path = str(path)
+        self.zstd = self.path.endswith(".zst")
+        self.fh = open(self.path, "rb")  # noqa: SIM115 (closed in close)
+        self.buf = b""  # decompressed, ending at a newline (or anything at a clean end)
+        self.pos = 0  # how much of buf was handed out
+        self.tail = b""  # decompressed bytes after the last newline: held until it is whole
+        self.lines = 0  # newlines handed out: the number of the last whole line
+        self.damage: str | None = None  # why the stream ended early, if it did
+        self.done = False
+        self.d = self._decompressor()
+        self.in_frame = False  # bytes of the current frame were fed and it has not ended
+
+    def _decompressor(self):
+        if self.zstd:
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompressobj()
+        import zlib
+
+        return zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer (CRC, size) checked
+
+    def readable(self) -> bool:
+        return True
+
+    def _decompress(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            self.in_frame = True
+            out.append(self.d.decompress(data))
+            if not self.d.eof:
+                break
+            # The frame ended: whatever follows is the next gzip member or zstd frame
+            # (concatenated files, pigz, pzstd), or zero padding some tools leave.
+            data, self.in_frame = self.d.unused_data, False
+            if not data.strip(b"\0"):
+                break
+            self.d = self._decompressor()
+        return b"".join(out)
+
+    def _fill(self) -> None:
+        while not self.buf and not self.done:
+            # zstd emits a block (up to 128 KB) at a time, so small reads lose little when
+            # one raises; a zlib stream is re-read in small steps from a copy instead.
+            data = self.fh.read(self.CHUNK // 4 if self.zstd else self.CHUNK)
+            saved = None if self.zstd or not data else self.d.copy()
+            try:
+                if data:
+                    out = self._decompress(data)
+                else:
+                    self.done = True
+                    out = b"" if self.zstd else self.d.flush()
+                    if self.in_frame:
+                        self.damage = "compressed stream ends early"
+            except Exception as e:
+                if not _is_codec_error(e):
+                    raise
+                self.done, self.damage = True, f"compressed stream is corrupt ({e})"
+                out = self._salvage(saved, data)
+            data = self.tail + out
+            cut = data.rfind(b"\n") + 1
+            if self.done and self.damage is None:
+                cut = len(data)  # a clean end: a last line without a newline is whole
+            self.buf, self.tail = data[:cut], data[cut:]
+        if self.done and self.damage is not None:
+            self.tail = b""  # the partly written line at the cut is not kept
+
+    def _salvage(self, saved, data: bytes) -> bytes:
+        """What a zlib stream decodes before the bad byte: `data` again, 64 bytes at a time."""
+        if saved is None:
+            return b""
+        self.d, out = saved, []
+        try:
+            for i in range(0, len(data), 64):
+                out.append(self._decompress(data[i : i + 64]))
+        except Exception as e:
+            if not _is_codec_error(e):
+                raise
+        return b"".join(out)
+
+    def readinto(self, b) -> int:
+        if self.pos == len(self.buf):
+            self.buf, self.pos = b"", 0
+            self._fill()
+        n = min(len(b), len(self.buf) - self.pos)
+        b[:n] = memoryview(self.buf)[self.pos : self.pos + n]
+        self.lines += self.buf.count(b"\n", self.pos, self.pos + n)
+        self.pos += n
+        return n
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+
+def _is_codec_error(e: Exception) -> bool:
+    import zlib
+
+    # zstandard.ZstdError by name: gzip inputs never import zstandard
+    return isinstance(e, (zlib.error, EOFError)) or type(e).__name__ == "ZstdError"
 
 
 def open_text(path: str | os.PathLike) -> io.TextIOBase:
-    """Open a possibly compressed text file; undecodable bytes become U+FFFD, not a crash."""
-    path = str(path)
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    if path.endswith(".zst"):
-        import zstandard
+    """Open a possibly compressed text file; undecodable bytes become U+FFFD, not a crash.
 
-        return io.TextIOWrapper(
-            zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8", errors="replace"
-        )
+    For `.gz` and `.zst`, `damage_of(f)` says afterwards whether the stream was cut short."""
+    path = str(path)
+    if path.endswith((".gz", ".zst")):
+        raw = CompressedLines(path)
+        f = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", errors="replace")
+        f.compressed = raw  # type: ignore[attr-defined]
+        return f
     return open(path, encoding="utf-8", errors="replace")
+
+
+def damage_of(path: Path, f: io.TextIOBase) -> Malformed | None:
+    """After reading `f` (from open_text) to its end: one Malformed at the last whole line
+    if its compressed stream ended early or was corrupt, else None."""
+    raw = getattr(f, "compressed", None)
+    if raw is None or raw.damage is None:
+        return None
+    return Malformed(f"{path}:{max(raw.lines, 1)}", raw.damage, kind="truncated")
 
 
 # UTC to the second, with optional fraction: what X v2, Jetstream and Mastodon send. Taking
@@ -447,7 +573,14 @@ def read_csv(
         _column(names, author_col),
         _column(names, time_col),
     )
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:  # a field over csv's size limit, say: that row alone is lost
+            yield Malformed(f"{path}:{reader.line_num}", f"CSV row does not parse: {e}")
+            continue
         line = reader.line_num
         text = row.get(text_key)
         if text is None or None in row:
@@ -473,42 +606,50 @@ def read_file(
     author_col: str | None = "author",
     time_col: str | None = "created_at",
 ) -> Iterator[Post | Malformed]:
-    """Every record of one input file, in order."""
+    """Every record of one input file, in order; a compressed file cut short gives its whole
+    lines, then one Malformed of kind "truncated"."""
     path = Path(path)
+    with open_text(path) as f:
+        yield from _read_open(path, f, text_col, id_col, author_col, time_col)
+        damage = damage_of(path, f)
+        if damage is not None:
+            yield damage
+
+
+def _read_open(path: Path, f: io.TextIOBase, text_col, id_col, author_col, time_col):
     name = path.name.lower()
     for ext in (".gz", ".zst"):
         name = name.removesuffix(ext)
-    with open_text(path) as f:
-        if re.fullmatch(r"tweets?(-part\d+)?\.js", name):
-            yield from read_archive(path, f)
+    if re.fullmatch(r"tweets?(-part\d+)?\.js", name):
+        yield from read_archive(path, f)
+        return
+    if name.endswith(".csv"):
+        yield from read_csv(path, f, text_col, id_col, author_col, time_col)
+        return
+    first = f.readline()
+    stripped = first.strip()
+    whole = False
+    if stripped.startswith("["):
+        whole = True
+    elif stripped.startswith("{"):
+        try:
+            json.loads(stripped)
+        except ValueError:
+            whole = True  # a pretty-printed document, not JSONL
+    if whole:
+        rest = first + f.read()
+        try:
+            doc = json.loads(rest)
+        except ValueError as e:
+            yield Malformed(f"{path}:{getattr(e, 'lineno', 1)}", f"not valid JSON: {e}")
             return
-        if name.endswith(".csv"):
-            yield from read_csv(path, f, text_col, id_col, author_col, time_col)
-            return
-        first = f.readline()
-        stripped = first.strip()
-        whole = False
-        if stripped.startswith("["):
-            whole = True
-        elif stripped.startswith("{"):
-            try:
-                json.loads(stripped)
-            except ValueError:
-                whole = True  # a pretty-printed document, not JSONL
-        if whole:
-            rest = first + f.read()
-            try:
-                doc = json.loads(rest)
-            except ValueError as e:
-                yield Malformed(f"{path}:{getattr(e, 'lineno', 1)}", f"not valid JSON: {e}")
-                return
-            for i, obj in enumerate(doc if isinstance(doc, list) else [doc]):
-                yield from _from_obj(obj, f"{path}:item {i}" if isinstance(doc, list) else f"{path}:1")
-            return
-        if first:
-            yield from _line(path, 1, first)
-        for n, line in enumerate(f, 2):
-            yield from _line(path, n, line)
+        for i, obj in enumerate(doc if isinstance(doc, list) else [doc]):
+            yield from _from_obj(obj, f"{path}:item {i}" if isinstance(doc, list) else f"{path}:1")
+        return
+    if first:
+        yield from _line(path, 1, first)
+    for n, line in enumerate(f, 2):
+        yield from _line(path, n, line)
 
 
 def is_json_lines(path: str | os.PathLike) -> bool:

@@ -61,14 +61,15 @@ def _batches(recs: Iterable[Post | Malformed], counts: Counter, rejects: list, s
     ops: list = []
     for rec in recs:
         if isinstance(rec, Malformed):
-            counts["malformed"] += 1
-            rejects.append({"source": rec.source, "reason": rec.reason})
+            # A compressed file cut short: its whole lines were read, and it counts once.
+            counts["truncated" if rec.kind == "truncated" else "malformed"] += 1
+            rejects.append({"source": rec.source, "reason": rec.reason, "kind": rec.kind})
             continue
         try:
             ops.append(to_op(rec))
         except ValueError as e:
             counts["malformed"] += 1
-            rejects.append({"source": rec.source, "reason": str(e)})
+            rejects.append({"source": rec.source, "reason": str(e), "kind": "line"})
             continue
         if len(ops) == size:
             yield ops
@@ -91,7 +92,7 @@ def ingest_files(store: PostStore, files: list[Path], batch: int = 1000, progres
             bar.update(len(ops))
     bar.close()
     return {
-        **{k: counts[k] for k in ("created", "updated", "deleted", "unchanged", "malformed")},
+        **{k: counts[k] for k in ("created", "updated", "deleted", "unchanged", "malformed", "truncated")},
         "rejects": rejects,
     }
 

@@ -307,12 +307,15 @@ def create_app(
     @app.get("/v1/models")
     async def models(request: Request):
         authorize(request)
-        return {"object": "list", "data": [_model_card(name, state.created)]}
+        # A model that failed to load can never answer: list none rather than a dead one.
+        return {"object": "list", "data": [] if state.load_error else [_model_card(name, state.created)]}
 
     @app.get("/v1/models/{model_id}")
     async def model(model_id: str, request: Request):
         authorize(request)
         check_model(model_id)
+        if state.load_error:
+            ready()  # 503 with the reason
         return _model_card(name, state.created)
 
     @app.post("/v1/chat/completions")

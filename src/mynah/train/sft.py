@@ -20,7 +20,12 @@ from mynah.train.loop import train_loop
 
 
 def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[tuple[list[int], list[int]]]:
-    """Encode each conversation to (ids, assistant mask), truncated to seq_len + 1 tokens."""
+    """Encode each conversation to (ids, assistant mask) of at most seq_len + 1 tokens.
+
+    One longer than the context loses its oldest turns (the system prompt stays) until its
+    assistant tokens fit, with a warning naming file:line; cutting it at the context length
+    instead could drop an answer's closing <|im_end|>, and the model would learn to run on.
+    One whose last exchange alone does not fit is skipped."""
     out = []
     for n, obj in read_jsonl(path):
         msgs = obj.get("messages")
@@ -35,12 +40,51 @@ def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[t
         if not any(mask):
             print(f"warning: {path}:{n}: skipped, no assistant message to learn from", file=sys.stderr)
             continue
+        fitted = fit_to_context(msgs, ids, mask, tok, seq_len + 1)
+        if fitted is None:
+            print(
+                f"warning: {path}:{n}: skipped, {len(ids)} tokens and its last answer does not fit "
+                f"the context of {seq_len + 1}",
+                file=sys.stderr,
+            )
+            continue
+        dropped, ids, mask = fitted
+        if dropped:
+            print(
+                f"warning: {path}:{n}: longer than the context of {seq_len + 1} tokens; "
+                f"its {dropped} oldest messages were dropped",
+                file=sys.stderr,
+            )
         out.append((ids[: seq_len + 1], mask[: seq_len + 1]))
     if not out:
         raise DataError(
             f'{path}: no usable conversations (each line needs {{"messages": [...]}} with an assistant turn)'
         )
     return out
+
+
+def fit_to_context(
+    msgs: list[dict], ids: list[int], mask: list[int], tok: Tokenizer, limit: int
+) -> tuple[int, list[int], list[int]] | None:
+    """(messages dropped, ids, mask) with every assistant token within the first `limit`
+    tokens: the oldest non-system messages go first, and a reply whose question was dropped
+    goes with it. None when no assistant reply fits."""
+    system = 0
+    while system < len(msgs) and msgs[system].get("role") in ("system", "developer"):
+        system += 1
+    rest = list(msgs[system:])
+    dropped = 0
+    while True:
+        if any(mask) and max(i for i, m in enumerate(mask) if m) < limit:
+            return dropped, ids, mask
+        rest.pop(0)
+        dropped += 1
+        while rest and rest[0].get("role") == "assistant":
+            rest.pop(0)
+            dropped += 1
+        if not any(m.get("role") == "assistant" for m in rest):
+            return None
+        ids, mask = tok.encode_chat(msgs[:system] + rest)
 
 
 def collate(convs: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
