@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mynah.atomic import write_text
+from mynah.atomic import FolderLock, write_text
 from mynah.corpus.clean import FilterConfig, NormalizeConfig, normalize, per_post_reason, template_key
 from mynah.corpus.minhash import BANDS, NUM_PERM, NearDuplicates
 from mynah.corpus.readers import Malformed, is_json_lines, read_file, read_json_lines_span, split_json_lines
@@ -317,11 +317,12 @@ def run_stage1_local(todo: list[Part], work: str, cfg: BuildConfig, workers: int
         disable=not progress,
     )
     workers = max(1, min(workers, len(todo)))
-    if workers == 1:
-        for part in todo:
-            process_part(part, work, cfg)
-            bar.update(part.size)
-    else:
+    with bar:  # closed on an error too, so the error's line is not glued to the bar's
+        if workers == 1:
+            for part in todo:
+                process_part(part, work, cfg)
+                bar.update(part.size)
+            return
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -330,7 +331,6 @@ def run_stage1_local(todo: list[Part], work: str, cfg: BuildConfig, workers: int
             for fut in as_completed(futures):
                 fut.result()
                 bar.update(futures[fut].size)
-    bar.close()
 
 
 def _batches(work: Path, keys: list[str]) -> Iterator:
@@ -509,7 +509,7 @@ def build(
     cfg = cfg or BuildConfig()
     out = Path(out)
     files = expand_inputs(inputs)
-    with build_lock(out):
+    with FolderLock(out, "build"):
         try:
             report = _build_locked(files, out, cfg, resume, engine, address, progress, workers)
         except OSError as e:  # a full disk, a folder that turned read-only: a sentence, not a traceback
@@ -531,42 +531,6 @@ def build(
             file=sys.stderr,
         )
     return report
-
-
-class build_lock:
-    """An exclusive lock on a corpus folder: DIR/.lock, holding the owner's pid, locked with
-    fcntl.flock. The kernel releases it when the process ends, however it ends, so a build
-    killed mid-way leaves no stale lock and `--resume` can start straight away."""
-
-    def __init__(self, out: Path):
-        self.out = out
-
-    def __enter__(self):
-        import fcntl
-
-        out = self.out
-        if out.exists() and not out.is_dir():
-            raise DataError(f"{out}: exists and is not a folder; --out names the corpus folder")
-        path = out / ".lock"
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise DataError(f"{e.filename or out}: cannot write the corpus folder ({e.strerror})") from None
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(self.fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(self.fd)
-            raise DataError(
-                f"another build (pid {pid}) is writing {out}; wait for it or choose another --out"
-            ) from None
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
-        return self
-
-    def __exit__(self, *exc):
-        os.close(self.fd)  # the lock goes with the descriptor; the file stays, harmless
 
 
 # What a finished build leaves in DIR, moved there from DIR/.work/result/ in this order.
@@ -734,6 +698,7 @@ def _global_stage(
     total = sum(s["read"] - sum(s["rejected"].values()) for s in stats)  # records stage 1 wrote
     st = _State(work, cfg, total)
     tokens = _Tokens(out, cfg)
+    bar = tqdm(total=total, desc="deduplicating", unit="post", disable=not progress)
     try:
         _prepass(work, keys, st)
         rejected: Counter = Counter()
@@ -741,7 +706,6 @@ def _global_stage(
         shards = _ParquetShards(out)
         kept: Counter = Counter()
         val_below = cfg.val_frac * 2**64
-        bar = tqdm(total=total, desc="deduplicating", unit="post", disable=not progress)
         for batch in _batches(work, keys):
             reason, texts = _decide(batch, st)
             for code in np.unique(reason).tolist():
@@ -770,6 +734,7 @@ def _global_stage(
         spilled = st.spilled()
         counts = tokens.close()
     finally:
+        bar.close()  # (again, on an error: so the error's line is not glued to the bar's)
         tokens.abort()
         st.close()
     report = _report(stats, rejected, samples, kept)

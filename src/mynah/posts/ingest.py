@@ -121,11 +121,15 @@ def follow(
     if cur:
         print(f"resuming {path} at line {line_no + 1} (byte {offset})", file=log)
     idle_since = time.monotonic()
+    waiting = False
     while True:
         try:
             st = os.stat(path)
         except FileNotFoundError:
             st = None
+            if not waiting:  # a follower may start before its file exists; say so once
+                print(f"waiting for {path} to appear", file=log)
+            waiting = True
         if st is not None and (cur.get("inode") not in (None, st.st_ino) or st.st_size < offset):
             print(f"{path} was replaced or truncated; reading it from the start", file=log)
             offset, line_no = 0, 0

@@ -86,7 +86,10 @@ class PostgresStore(PostStore):
                 self._conn.execute("SELECT pg_advisory_xact_lock(7317)")  # one schema creator at a time
                 self._conn.execute(SCHEMA)
         except psycopg.Error as e:
-            raise StoreError(f"{safe}: cannot use the PostgreSQL post store: {e}".strip()) from None
+            # psycopg puts hints on later lines: one line, so a log shows the whole error
+            raise StoreError(
+                f"{safe}: cannot use the PostgreSQL post store: {' '.join(str(e).split())}"
+            ) from None
 
     def _error(self, e: Exception) -> StoreError:
         return StoreError(f"{self.name}: {e}".strip())

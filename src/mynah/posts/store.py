@@ -202,6 +202,10 @@ class SQLiteStore(PostStore):
         self, path: str | os.PathLike, timeout: float = 5.0, index: bool = True, bm25_window: int = 5_000
     ):
         self.path = Path(path)
+        if self.path.is_dir():  # sqlite3 would only say "unable to open database file"
+            raise StoreError(f"{self.path}: is a folder; --db names a database file (created if missing)")
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         self.bm25_window = bm25_window
         self.timeout = timeout
         self._local = threading.local()

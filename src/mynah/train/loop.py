@@ -26,7 +26,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from mynah.atomic import write_text
+from mynah.atomic import FolderLock, write_text
 from mynah.checkpoint import save_checkpoint
 from mynah.model import Transformer
 from mynah.recipes import TrainConfig
@@ -51,6 +51,26 @@ def dist_env() -> tuple[int, int]:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+@contextmanager
+def run_lock(out: Path, resume: bool):
+    """One training run at a time in a folder (rank 0 holds it for a torchrun job): two
+    would overwrite each other's checkpoints and interleave metrics.csv. A new run (not
+    --resume) into a folder that holds one is refused: the two runs' states would mix, and
+    a later --resume would pick whichever step is higher."""
+    if dist_env()[0] != 0:
+        yield
+        return
+    with FolderLock(out, "training run"):
+        state = latest_state(out)
+        if not resume and state is not None:
+            step = int(state.name.removeprefix("step-"))
+            raise ValueError(
+                f"{out} already holds a training run (saved at step {step}); "
+                "pass --resume to continue it, or choose another --out"
+            )
+        yield
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:

@@ -11,7 +11,7 @@ import torch
 from mynah.model import Transformer
 from mynah.recipes import get_recipe
 from mynah.train.data import DataError, PretrainBatches, corpus_from_posts, open_corpus, val_batches
-from mynah.train.loop import dist_env, train_loop
+from mynah.train.loop import dist_env, run_lock, train_loop
 
 
 def pretrain(
@@ -28,6 +28,11 @@ def pretrain(
     `overrides` replace TrainConfig fields (micro_batch, grad_accum, seq_len, lr, ...).
     """
     out, data = Path(out), Path(data)
+    with run_lock(out, resume):
+        return _pretrain(recipe, data, out, max_steps, resume, progress, **overrides)
+
+
+def _pretrain(recipe, data: Path, out: Path, max_steps, resume, progress, **overrides) -> dict:
     r = get_recipe(recipe)
     rank, _ = dist_env()
     if resume and (out / "run.json").exists():

@@ -16,7 +16,7 @@ from mynah.checkpoint import load_model
 from mynah.recipes import RECIPES
 from mynah.tokenizer import Tokenizer
 from mynah.train.data import DataError, EpochOrder, is_validation, read_jsonl, sample_ids
-from mynah.train.loop import train_loop
+from mynah.train.loop import run_lock, train_loop
 
 
 def load_conversations(path: str | Path, tok: Tokenizer, seq_len: int) -> list[tuple[list[int], list[int]]]:
@@ -110,6 +110,11 @@ def sft(
     **overrides,
 ) -> dict:
     model_dir, out = Path(model_dir), Path(out)
+    with run_lock(out, resume):
+        return _sft(model_dir, data, out, max_steps, recipe, resume, progress, **overrides)
+
+
+def _sft(model_dir: Path, data, out: Path, max_steps, recipe, resume, progress, **overrides) -> dict:
     model = load_model(model_dir)
     tok = Tokenizer.load(model_dir)
     cfg = replace(RECIPES[recipe]().sft if recipe in RECIPES else RECIPES["tiny"]().sft, **overrides)
