@@ -527,3 +527,32 @@ def test_sft_drops_the_oldest_turns_of_a_conversation_longer_than_the_context(tm
     assert "answer 4:" in text  # as many of the newest exchanges as fit, not just the last
     kept = tok.decode([t for t, m in zip(ids, mask) if m])
     assert kept.count("answer") == text.count("answer")  # every kept answer is whole and learned
+
+
+def test_training_data_reads_a_cut_gzip_up_to_its_last_whole_line(tmp_path, capsys):
+    from mynah.train.data import read_jsonl
+
+    k = 555
+    path = tmp_path / "posts.jsonl.gz"
+    path.write_bytes(gzip_cut_after(jsonl_lines(900), k))
+    rows = list(read_jsonl(path))
+    assert [n for n, _ in rows] == list(range(1, k + 1))
+    assert [obj["id"] for _, obj in rows] == [f"p{i}" for i in range(k)]
+    assert f"warning: {path}:{k}: compressed stream ends early" in capsys.readouterr().err
+
+
+def test_follow_refuses_what_it_cannot_tail(tmp_path):
+    from mynah.posts.ingest import follow
+    from mynah.posts.store import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "p.db")
+    try:
+        (tmp_path / "feed.jsonl.gz").write_bytes(whole_gzip(b"".join(jsonl_lines(3))))
+        with pytest.raises(
+            ValueError, match="a compressed file cannot be followed; store it with `mynah posts ingest`"
+        ):
+            follow(store, tmp_path / "feed.jsonl.gz", idle_exit_s=0)
+        with pytest.raises(ValueError, match="is a folder"):
+            follow(store, tmp_path, idle_exit_s=0)
+    finally:
+        store.close()

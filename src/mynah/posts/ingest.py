@@ -114,6 +114,10 @@ def follow(
     was replaced or truncated (another inode, or shorter than the cursor) is read again
     from the start, which the key makes harmless."""
     path = Path(path).resolve()
+    if path.name.endswith((".gz", ".zst")):  # its bytes are not lines: they would all be "malformed"
+        raise ValueError(f"{path}: a compressed file cannot be followed; store it with `mynah posts ingest`")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; follow names one growing JSON Lines file")
     name = f"follow:{path}"
     counts: Counter = Counter()
     cur = store.cursor(name) or {}

@@ -40,14 +40,19 @@ class DataError(ValueError):
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each JSON object line; bad lines are reported and skipped."""
+    """Yield (line number, object) for each JSON object line; bad lines are reported and
+    skipped. `.gz` and `.zst` are read too; one cut short gives its whole lines and a warning."""
+    from mynah.corpus.readers import damage_of, open_text
+
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: not a file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     bad = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open_text(path) as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -64,6 +69,9 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
                     print(f"warning: {path}:{n}: skipped, not a JSON object", file=sys.stderr)
                 continue
             yield n, obj
+        damage = damage_of(path, f)
+        if damage is not None:
+            print(f"warning: {damage.source}: {damage.reason}; the lines before it were read", file=sys.stderr)
     if bad > 5:
         print(f"warning: {path}: {bad} malformed lines skipped in all", file=sys.stderr)
 
