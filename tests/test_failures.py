@@ -556,3 +556,27 @@ def test_follow_refuses_what_it_cannot_tail(tmp_path):
             follow(store, tmp_path, idle_exit_s=0)
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_a_training_run_on_a_full_disk_fails_in_one_line_and_leaves_no_partial_files(sample_dir):
+    with tmpfs("600k") as disk:  # room for the run's corpus, not for its weights
+        out = disk / "run"
+        r = run_cli(
+            "train",
+            "--data",
+            str(sample_dir / "posts.jsonl"),
+            "--out",
+            str(out),
+            "--max-steps",
+            "2",
+            "--seq-len",
+            "32",
+        )
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        errors = [line for line in r.stderr.splitlines() if "error:" in line]
+        assert errors == [f"mynah train: error: {out / 'model.safetensors.tmp'}: No space left on device"], (
+            r.stderr
+        )
+        assert not list(out.rglob("*.tmp")) and not (out / "state").exists()
+        assert not (out / "model.safetensors").exists()

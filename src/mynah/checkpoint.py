@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -105,6 +106,20 @@ def config_from_hf(d: dict, where: str = "config.json") -> ModelConfig:
         raise CheckpointError(f"{where}: missing field {e.args[0]!r}") from None
 
 
+def write_safetensors(tensors: dict, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """safetensors' save_file, with its I/O failures (a full disk) as the OSError they are,
+    naming the file, and no partial file left behind."""
+    try:
+        save_file(tensors, str(path), metadata=metadata)
+    except Exception as e:  # SafetensorError: "... I/O error: No space left on device (os error 28)"
+        Path(path).unlink(missing_ok=True)
+        m = re.search(r"os error (\d+)", str(e))
+        if m is None:
+            raise
+        code = int(m.group(1))
+        raise OSError(code, os.strerror(code), str(path)) from None
+
+
 def _atomic_json(path: Path, obj: dict) -> None:
     write_text(path, json.dumps(obj, indent=2) + "\n")
 
@@ -120,7 +135,7 @@ def save_checkpoint(
     if cfg.tie_embeddings:
         state.pop("lm_head.weight", None)  # shared storage; HF re-ties it from the config
     tmp = out / "model.safetensors.tmp"
-    save_file(state, str(tmp), metadata={"format": "pt", **(metadata or {})})
+    write_safetensors(state, tmp, metadata={"format": "pt", **(metadata or {})})
     os.replace(tmp, out / "model.safetensors")
     bos = tokenizer.eot_id if tokenizer else None
     eos = tokenizer.stop_ids if tokenizer else None

@@ -71,7 +71,9 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             yield n, obj
         damage = damage_of(path, f)
         if damage is not None:
-            print(f"warning: {damage.source}: {damage.reason}; the lines before it were read", file=sys.stderr)
+            print(
+                f"warning: {damage.source}: {damage.reason}; the lines before it were read", file=sys.stderr
+            )
     if bad > 5:
         print(f"warning: {path}: {bad} malformed lines skipped in all", file=sys.stderr)
 

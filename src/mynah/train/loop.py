@@ -33,11 +33,11 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm import tqdm
 
 from mynah.atomic import FolderLock, write_text
-from mynah.checkpoint import save_checkpoint
+from mynah.checkpoint import save_checkpoint, write_safetensors
 from mynah.model import Transformer
 from mynah.recipes import TrainConfig
 
@@ -134,19 +134,25 @@ def _save_state(
     tmp = state_dir / f".tmp-step-{step:06d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    sd = opt.state_dict()
-    tensors = {}
-    for pid, s in sd["state"].items():
-        for k, v in s.items():
-            tensors[f"{pid}.{k}"] = v.detach().cpu().contiguous() if torch.is_tensor(v) else torch.tensor(v)
-    save_file(tensors, str(tmp / "optimizer.safetensors"))
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if model.cfg.tie_embeddings:
-        weights.pop("lm_head.weight", None)
-    save_file(weights, str(tmp / "model.safetensors"))
-    save_file({"torch": torch.get_rng_state()}, str(tmp / "rng.safetensors"))
-    meta = {"step": step, "param_groups": sd["param_groups"], **extra}
-    (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+    try:
+        sd = opt.state_dict()
+        tensors = {}
+        for pid, s in sd["state"].items():
+            for k, v in s.items():
+                tensors[f"{pid}.{k}"] = (
+                    v.detach().cpu().contiguous() if torch.is_tensor(v) else torch.tensor(v)
+                )
+        write_safetensors(tensors, tmp / "optimizer.safetensors")
+        weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        if model.cfg.tie_embeddings:
+            weights.pop("lm_head.weight", None)
+        write_safetensors(weights, tmp / "model.safetensors")
+        write_safetensors({"torch": torch.get_rng_state()}, tmp / "rng.safetensors")
+        meta = {"step": step, "param_groups": sd["param_groups"], **extra}
+        (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+    except BaseException:  # a full disk: no half state beside the whole ones
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -268,68 +274,73 @@ def train_loop(
     )
     t0, elapsed = time.perf_counter(), 0.0
     rows_since_flush: list[dict] = []
-    for step in range(start, cfg.max_steps):
-        lr = lr_at(step, cfg)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        ts = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        ntok = 0
-        for micro in range(cfg.grad_accum):
-            x, y = micro_batch(step, micro, rank, world)
-            x, y = x.to(device), y.to(device)
-            ntok += int((y >= 0).sum())
-            # DDP all-reduces on every backward unless told not to; only the last micro-step needs it.
-            sync = micro == cfg.grad_accum - 1
-            with ddp.no_sync() if world > 1 and not sync else nullcontext(), autocast_ctx(device, cfg.dtype):
-                logits = ddp(x)
-                loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-100)
-                # Each backward() sums gradients, so divide here to get the mean over micro-batches.
-                (loss / cfg.grad_accum + model.aux_loss() / cfg.grad_accum).backward()
-            loss_sum += loss.detach()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        loss_avg = loss_sum / cfg.grad_accum
-        if world > 1:
-            dist.all_reduce(loss_avg, op=dist.ReduceOp.AVG)
-        dt = time.perf_counter() - ts
-        elapsed += dt
-        done = step + 1
-        row = {
-            "step": done,
-            "tokens": done * tokens_per_step,
-            "loss": f"{float(loss_avg):.5f}",
-            "lr": f"{lr:.3e}",
-            "grad_norm": f"{float(grad_norm):.4f}",
-            "tok_per_s": f"{ntok * world / dt:.0f}",
-            "val_bpb": "",
-            "elapsed_s": f"{time.perf_counter() - t0:.1f}",
-        }
-        if done % cfg.eval_every == 0 or done == cfg.max_steps:
-            row["val_bpb"] = f"{bits_per_byte(model, val, token_bytes, device, cfg.dtype):.4f}"
-        last = row
-        if rank == 0:
-            bar.update(1)
-            bar.set_postfix(
-                loss=row["loss"],
-                tok_s=row["tok_per_s"],
-                **({"val_bpb": row["val_bpb"]} if row["val_bpb"] else {}),
-            )
-            rows_since_flush.append(row)
-        if done % cfg.save_every == 0 or done == cfg.max_steps:
-            if rank == 0:
-                with open(metrics_path, "a", newline="") as f:
-                    csv.DictWriter(f, METRIC_FIELDS).writerows(rows_since_flush)
-                rows_since_flush = []
-                save_checkpoint(model, out, tokenizer, metadata={"step": str(done)})
-                _save_state(
-                    out, done, model, opt, {"finished": done == cfg.max_steps, "max_steps": cfg.max_steps}
-                )
-                plot_metrics(metrics_path, out / "loss.png", title)
+    try:  # the bar is closed on an error too, so the error's line is not glued to it
+        for step in range(start, cfg.max_steps):
+            lr = lr_at(step, cfg)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            ts = time.perf_counter()
+            loss_sum = torch.zeros((), device=device)
+            ntok = 0
+            for micro in range(cfg.grad_accum):
+                x, y = micro_batch(step, micro, rank, world)
+                x, y = x.to(device), y.to(device)
+                ntok += int((y >= 0).sum())
+                # DDP all-reduces on every backward unless told not to; only the last micro-step needs it.
+                sync = micro == cfg.grad_accum - 1
+                with (
+                    ddp.no_sync() if world > 1 and not sync else nullcontext(),
+                    autocast_ctx(device, cfg.dtype),
+                ):
+                    logits = ddp(x)
+                    loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-100)
+                    # Each backward() sums gradients, so divide here to get the mean over micro-batches.
+                    (loss / cfg.grad_accum + model.aux_loss() / cfg.grad_accum).backward()
+                loss_sum += loss.detach()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            loss_avg = loss_sum / cfg.grad_accum
             if world > 1:
-                dist.barrier()
-    bar.close()
+                dist.all_reduce(loss_avg, op=dist.ReduceOp.AVG)
+            dt = time.perf_counter() - ts
+            elapsed += dt
+            done = step + 1
+            row = {
+                "step": done,
+                "tokens": done * tokens_per_step,
+                "loss": f"{float(loss_avg):.5f}",
+                "lr": f"{lr:.3e}",
+                "grad_norm": f"{float(grad_norm):.4f}",
+                "tok_per_s": f"{ntok * world / dt:.0f}",
+                "val_bpb": "",
+                "elapsed_s": f"{time.perf_counter() - t0:.1f}",
+            }
+            if done % cfg.eval_every == 0 or done == cfg.max_steps:
+                row["val_bpb"] = f"{bits_per_byte(model, val, token_bytes, device, cfg.dtype):.4f}"
+            last = row
+            if rank == 0:
+                bar.update(1)
+                bar.set_postfix(
+                    loss=row["loss"],
+                    tok_s=row["tok_per_s"],
+                    **({"val_bpb": row["val_bpb"]} if row["val_bpb"] else {}),
+                )
+                rows_since_flush.append(row)
+            if done % cfg.save_every == 0 or done == cfg.max_steps:
+                if rank == 0:
+                    with open(metrics_path, "a", newline="") as f:
+                        csv.DictWriter(f, METRIC_FIELDS).writerows(rows_since_flush)
+                    rows_since_flush = []
+                    save_checkpoint(model, out, tokenizer, metadata={"step": str(done)})
+                    _save_state(
+                        out, done, model, opt, {"finished": done == cfg.max_steps, "max_steps": cfg.max_steps}
+                    )
+                    plot_metrics(metrics_path, out / "loss.png", title)
+                if world > 1:
+                    dist.barrier()
+    finally:
+        bar.close()
     if world > 1:
         dist.barrier()
     return last
