@@ -200,6 +200,52 @@ def test_build_from_nothing_usable_fails_and_bad_lines_only_warn(tmp_path):
     assert "warning: 4 malformed input lines" in proc.stderr
 
 
+# (id, the platform's language tag or None, text): for the --langs allow-list.
+LANG_POSTS = [
+    ("l1", "en", "The ferry to the island leaves every hour from the old harbour pier"),
+    ("l2", None, "My neighbour finally fixed the broken fence between our two gardens today"),
+    ("l3", "und", "Coffee at the corner bakery is the best way to start a rainy morning"),
+    ("l4", "de", "Der Zug nach Hamburg hat heute wieder eine Stunde Verspätung gehabt"),
+    ("l5", None, "Morgen gehen wir mit den Kindern in den großen Stadtpark zum Picknick"),
+    ("l6", "fr", "Le marché du samedi matin est le meilleur endroit pour acheter du fromage"),
+    ("l7", "es", "La biblioteca municipal abre sus puertas los domingos por la mañana"),
+    ("l8", None, "Nous avons visité le musée d'art moderne pendant tout l'après-midi hier"),
+]
+
+
+def test_langs_keeps_only_the_allowed_languages_and_counts_the_rest(tmp_path):
+    src = tmp_path / "mixed.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps(
+                {"id": i, "author": f"user{i}", "created_at": "2026-01-02T10:00:00Z", "text": text}
+                | ({"lang": lang} if lang else {}),
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i, lang, text in LANG_POSTS
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "c"
+    proc = run_cli("corpus", "build", str(src), "--out", str(out), "--langs", "en,de", "--vocab-size", "300")
+    assert proc.returncode == 0, proc.stderr
+    import pyarrow.parquet as pq
+
+    kept = [r for f in sorted((out / "posts").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+    # tagged posts by their tag; untagged (or "und") ones by the detected language
+    assert sorted(r["id"] for r in kept) == ["l1", "l2", "l3", "l4", "l5"]
+    assert {r["id"]: r["lang"] for r in kept} == {"l1": "en", "l2": "en", "l3": "en", "l4": "de", "l5": "de"}
+    report = json.loads((out / "report.json").read_text())
+    assert report["read"] == 8 and report["kept"] == 5
+    assert report["rejected"] == {"language": 3}
+    # without the allow-list every language stays
+    proc = run_cli("corpus", "build", str(src), "--out", str(tmp_path / "all"), "--vocab-size", "300")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "all" / "report.json").read_text())
+    assert report["kept"] == 8 and "language" not in report["rejected"]
+
+
 def test_dedup_near_dup_and_split_by_conversation(sample_dir, tmp_path):
     report = build(
         [str(sample_dir / "posts.jsonl")], tmp_path / "c", BuildConfig(vocab_size=512), progress=False
@@ -330,10 +376,21 @@ def test_killed_build_resumes_without_duplicates_and_trains(sample_dir, tmp_path
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    time.sleep(0.2)  # its pool workers die with it (PR_SET_PDEATHSIG)
+    stamp = lambda p: (p.stat().st_ino, p.stat().st_mtime_ns)  # noqa: E731
+    # A part is finished when KEY.json exists (after KEY.arrow); remember those files exactly.
+    done = {f.name: stamp(f) for f in work.glob("*.json")}
+    done |= {f.with_suffix(".arrow").name: stamp(f.with_suffix(".arrow")) for f in work.glob("*.json")}
     resumed = run_cli(
         "corpus", "build", str(inputs), "--out", str(tmp_path / "b"), "--vocab-size", "400", "--resume"
     )
     assert resumed.returncode == 0, resumed.stderr
+    n_parts = len(list(work.glob("*.json")))
+    n_done = len(done) // 2
+    assert 0 < n_done < n_parts, f"the kill should land mid-build: {n_done} of {n_parts} parts finished"
+    assert f"resuming: {n_done} of {n_parts} input parts already processed" in resumed.stderr
+    # the finished parts were skipped, not read again: their work files are the killed run's
+    assert {name: stamp(work / name) for name in done} == done
     a, b = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("a", "b"))
     for k in ("read", "kept", "rejected", "malformed", "formats", "splits", "tokens"):
         assert a[k] == b[k], k

@@ -31,6 +31,34 @@ def test_transformers_loads_mynah_checkpoint_with_same_logits(tmp_path, experts,
         torch.testing.assert_close(model(x), hf(x).logits, rtol=1e-4, atol=1e-4)
 
 
+def sharpen(model: Transformer, std: float = 0.25) -> Transformer:
+    """Query and key weights large enough that attention is peaked, not near-uniform as at
+    init: attention scores of std ~4, so RoPE (its angles, its rotate-half sign) and the
+    1/sqrt(head_dim) scale decide which positions each token reads."""
+    gen = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("q_proj.weight", "k_proj.weight")):
+                p.copy_(torch.randn(p.shape, generator=gen) * std)
+    return model
+
+
+@pytest.mark.parametrize("experts", [0, 4], ids=["llama", "mixtral"])
+def test_transformers_matches_mynah_with_peaked_attention_at_every_position(tmp_path, experts):
+    torch.manual_seed(0)
+    model = Transformer(tiny_cfg(n_experts=experts, rope_theta=50000.0))
+    model.init_weights(1)
+    sharpen(model).eval()
+    x = torch.randint(0, 96, (2, 64))  # the whole context: the far positions too
+    with torch.no_grad():
+        ours = model(x)
+    save_checkpoint(model, tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["rope_theta"] == 50000.0
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ours, hf(x).logits, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("arch", ["llama", "mixtral"])
 def test_mynah_loads_transformers_checkpoint_with_same_logits(tmp_path, arch):
     torch.manual_seed(0)

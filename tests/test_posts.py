@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -135,6 +136,42 @@ def test_a_malformed_post_in_a_batch_is_reported_by_position_and_the_rest_stored
     store.close()
 
 
+def test_posts_ingest_command_counts_is_idempotent_and_names_bad_lines(tmp_path):
+    post = lambda i, text: {"id": i, "author": "ana", "text": text, "created_at": "2026-01-05T09:00:00Z"}  # noqa: E731
+    first = _write_jsonl(
+        tmp_path / "first.jsonl",
+        [post("p1", "the night market opens at eight"), "{broken", post("p2", "rain again on the coast")]
+        + [post("p3", "new bike lane on the bridge")],
+    )
+    db = tmp_path / "cli.db"
+    ingest = lambda *files: run_cli("posts", "ingest", "--db", str(db), *map(str, files), "--no-embed")  # noqa: E731
+    r = ingest(first)
+    assert r.returncode == 0, r.stderr
+    assert f"3 created, 0 updated, 0 deleted, 0 unchanged, 1 malformed; 3 posts in {db}" in r.stdout
+    assert f"{first}:2: invalid JSON" in r.stderr
+    r = ingest(first)  # the same file again: nothing changes
+    assert r.returncode == 0, r.stderr
+    assert f"0 created, 0 updated, 0 deleted, 3 unchanged, 1 malformed; 3 posts in {db}" in r.stdout
+    edits = _write_jsonl(
+        tmp_path / "edits.jsonl",
+        [post("p2", "rain again on the coast, and wind"), post("p4", "ferry back on time")],
+    )
+    r = ingest(edits)
+    assert r.returncode == 0, r.stderr
+    assert f"1 created, 1 updated, 0 deleted, 0 unchanged, 0 malformed; 4 posts in {db}" in r.stdout
+    store = SQLiteStore(db)
+    assert store.count() == 4
+    assert [p.text for p in store.get(["mynah:p2"])] == ["rain again on the coast, and wind"]
+    store.close()
+    # nothing usable: the reason per line, then a one-line error and exit status 2
+    bad = _write_jsonl(tmp_path / "bad.jsonl", ["not json", '{"foo": 1}'])
+    r = ingest(bad)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert f"{bad}:1: invalid JSON" in r.stderr and f"{bad}:2: " in r.stderr
+    assert "nothing usable was read" in r.stderr and "Traceback" not in r.stderr
+    assert SQLiteStore(db).count() == 4
+
+
 def test_corrupt_and_locked_databases_give_clear_errors(tmp_path):
     bad = tmp_path / "corrupt.db"
     bad.write_bytes(b"this is not sqlite " * 300)
@@ -156,12 +193,22 @@ def test_corrupt_and_locked_databases_give_clear_errors(tmp_path):
         holder.close()
 
 
+def _follow_counts(stdout: str) -> tuple[int, int, int]:
+    """(created, updated, deleted) as `mynah posts follow` prints them when it exits."""
+    m = re.search(r"(\d+) created, (\d+) updated, (\d+) deleted", stdout)
+    assert m, stdout
+    return int(m[1]), int(m[2]), int(m[3])
+
+
 def test_follow_resumes_after_a_kill_without_loss_or_duplicates(tmp_path):
     n = 6000
     rows = [
         {"id": str(i), "text": f"post number {i} about the harbour", "created_at": "2026-01-01T00:00:00Z"}
         for i in range(n)
     ]
+    # An edit of post 0 on line 2: applied again from the start, it would count as updated.
+    rows[1] = {"id": "0", "text": "post number 0, edited", "created_at": "2026-01-01T00:01:00Z"}
+    lines = [(json.dumps(r) + "\n").encode() for r in rows]
     feed = _write_jsonl(tmp_path / "feed.jsonl", rows[: n // 2])
     db = tmp_path / "f.db"
     cmd = [sys.executable, "-m", "mynah.cli", "posts", "follow", str(feed), "--db", str(db), "--no-embed"]
@@ -180,8 +227,13 @@ def test_follow_resumes_after_a_kill_without_loss_or_duplicates(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    at_kill = sqlite3.connect(db).execute("SELECT count(*) FROM posts").fetchone()[0]
-    assert 0 < at_kill < n // 2, "the follower was killed part-way through the file"
+    c = sqlite3.connect(db)
+    cursor = lambda: json.loads(c.execute("SELECT value FROM cursors").fetchone()[0])  # noqa: E731
+    at_kill = c.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert 0 < at_kill < n // 2 - 1, "the follower was killed part-way through the file"
+    # the saved offset covers exactly the lines whose posts are stored (one line was an edit)
+    done = cursor()
+    assert done["line"] == at_kill + 1 and done["offset"] == len(b"".join(lines[: done["line"]]))
     # the file grows while the follower is down, with a half-written last line
     with open(feed, "a") as f:
         f.write("".join(json.dumps(r) + "\n" for r in rows[n // 2 :]) + '{"id": "partial", "te')
@@ -189,10 +241,13 @@ def test_follow_resumes_after_a_kill_without_loss_or_duplicates(tmp_path):
         "posts", "follow", str(feed), "--db", str(db), "--no-embed", "--idle-exit", "1", "--poll", "0.1"
     )
     assert r.returncode == 0, r.stderr
-    assert "resuming" in r.stderr
-    c = sqlite3.connect(db)
-    assert c.execute("SELECT count(*), count(DISTINCT id) FROM posts").fetchone() == (n, n)
+    assert f"resuming {feed} at line {done['line'] + 1} (byte {done['offset']})" in r.stderr
+    # every line after the cursor created its post, and no line before it was applied again
+    assert _follow_counts(r.stdout) == (n - done["line"], 0, 0)
+    assert c.execute("SELECT count(*), count(DISTINCT id) FROM posts").fetchone() == (n - 1, n - 1)
+    assert c.execute("SELECT text FROM posts WHERE id = '0'").fetchone()[0] == "post number 0, edited"
     assert c.execute("SELECT count(*) FROM posts WHERE id = 'partial'").fetchone()[0] == 0
+    assert cursor()["offset"] == len(b"".join(lines))  # up to the half-written line, not into it
     # the rest of the partial line arrives: the next run picks up exactly that post
     with open(feed, "a") as f:
         f.write('xt": "finished later"}\n')
@@ -200,8 +255,11 @@ def test_follow_resumes_after_a_kill_without_loss_or_duplicates(tmp_path):
         "posts", "follow", str(feed), "--db", str(db), "--no-embed", "--idle-exit", "0.5", "--poll", "0.1"
     )
     assert r.returncode == 0, r.stderr
-    assert c.execute("SELECT count(*) FROM posts").fetchone()[0] == n + 1
+    assert _follow_counts(r.stdout) == (1, 0, 0)
+    assert c.execute("SELECT count(*) FROM posts").fetchone()[0] == n
     assert c.execute("SELECT text FROM posts WHERE id = 'partial'").fetchone()[0] == "finished later"
+    last = cursor()
+    assert (last["offset"], last["line"]) == (feed.stat().st_size, n + 1)
 
 
 def _topics(sample_dir: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
 import csv
+import math
 import os
 import signal
 import subprocess
@@ -160,7 +161,27 @@ def test_sft_run_lowers_assistant_loss(trained, sample_dir, tmp_path):
     )
     rows = metrics(tmp_path)
     assert float(last["loss"]) < float(rows[0]["loss"])
-    assert load_model(tmp_path).cfg == load_model(trained).cfg
+    base, tuned = load_model(trained).eval(), load_model(tmp_path)
+    assert tuned.cfg == base.cfg
+    # sft tunes the --model checkpoint, not a fresh model of its shape. Step 0's loss is the
+    # base model's own: a fresh one scores ~ln(vocab) (8.3 here), the 30-step base ~7.4 on
+    # these conversations' assistant tokens, so step 0 sits nearer the base than uniform.
+    tok = Tokenizer.load(trained)
+    convs = load_conversations(sample_dir / "conversations.jsonl", tok, seq_len=256)
+    x, y = collate(convs, tok.pad_id)
+    with torch.no_grad():
+        base_loss = float(torch.nn.functional.cross_entropy(base(x).flatten(0, 1), y.flatten()))
+    uniform = math.log(base.cfg.vocab_size)
+    assert base_loss < uniform - 0.5
+    assert float(rows[0]["loss"]) < (base_loss + uniform) / 2, (rows[0]["loss"], base_loss, uniform)
+    # ... and 20 small steps leave every weight matrix near the base's (a fresh init is
+    # independent of it: a relative distance of 1 or more).
+    theirs = dict(base.named_parameters())
+    with torch.no_grad():
+        for name, p in tuned.named_parameters():
+            if p.dim() == 2:
+                dist = float((p - theirs[name]).norm() / theirs[name].norm())
+                assert dist < 0.6, (name, dist)
 
 
 def test_moe_recipe_trains_and_exports_as_mixtral(trained, tmp_path):

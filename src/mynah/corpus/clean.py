@@ -113,17 +113,13 @@ def normalize(text: str, cfg: NormalizeConfig, counts: Counter) -> str:
     return text
 
 
-_LANGID = None
-
-
 def detect_lang(text: str) -> str:
-    """py3langid's best guess, offline. Loaded once per process (the model takes ~0.3 s)."""
-    global _LANGID
-    if _LANGID is None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's best guess, offline. Its module-level identifier is loaded once per
+    process (the model takes ~0.3 s); `classify` is the API every py3langid version has
+    (0.4 renamed the loader `from_pickled_model` to `from_model_file`)."""
+    from py3langid.langid import classify
 
-        _LANGID = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=False)
-    return _LANGID.classify(text)[0]
+    return classify(text)[0]
 
 
 def per_post_reason(post, raw_text: str, text: str, cfg: FilterConfig) -> str | None:
