@@ -60,11 +60,11 @@ def test_prompt_longer_than_context(trained):
     assert_one_line_error(proc, "does not fit the context of 256")
 
 
-def test_generate_prints_only_the_continuation(trained):
+def test_generate_prints_only_the_continuation(talker):
     proc = run_cli(
         "generate",
         "--model",
-        str(trained),
+        str(talker),
         "--temperature",
         "0",
         "--max-tokens",
@@ -72,28 +72,93 @@ def test_generate_prints_only_the_continuation(trained):
         "Honestly the new album",
     )
     assert proc.returncode == 0, proc.stderr
-    expected = "".join(
-        TextGenerator.from_dir(trained).complete(
-            "Honestly the new album", SamplingParams(max_tokens=12, temperature=0)
-        )
-    )
-    assert proc.stdout == expected + "\n"
+    gen = TextGenerator.from_dir(talker)
+    expected = "".join(gen.complete("Honestly the new album", SamplingParams(max_tokens=12, temperature=0)))
+    assert expected.strip() and proc.stdout == expected + "\n"
     assert not proc.stdout.startswith("Honestly the new album")
 
 
-def test_chat_reads_turns_from_a_pipe(trained):
+def test_chat_reads_turns_from_a_pipe(talker):
+    turns = ["any news today?", "/reset", "Quick thought:", "hi"]
     proc = run_cli(
         "chat",
         "--model",
-        str(trained),
+        str(talker),
+        "--system",
+        "",
+        "--temperature",
+        "0",
         "--max-tokens",
-        "6",
-        "--seed",
-        "1",
-        input="hello there\n/reset\nwhat about #coffee?\n",
+        "12",
+        input="\n".join(turns) + "\n",
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("mynah> ") == 2 and "(conversation cleared)" in proc.stdout
+    gen = TextGenerator.from_dir(talker, max_batch=1)
+    greedy = SamplingParams(max_tokens=12, temperature=0)
+
+    def reply(*history: tuple[str, str]) -> str:
+        return "".join(gen.chat([{"role": r, "content": c} for r, c in history], greedy))
+
+    first = reply(("user", turns[0]))
+    second = reply(("user", turns[2]))  # /reset forgot the first exchange
+    third = reply(("user", turns[2]), ("assistant", second), ("user", turns[3]))  # remembers the second
+    assert first.strip() and second.strip()
+    assert proc.stdout == f"mynah> {first}\n(conversation cleared)\nmynah> {second}\nmynah> {third}\n"
+    # Each reply differs from what the other history would give: the output above shows that
+    # /reset dropped the first exchange and that without it the chat kept the history.
+    assert second != reply(("user", turns[0]), ("assistant", first), ("user", turns[2]))
+    assert third != reply(("user", turns[3]))
+
+
+def test_generate_sampling_flags(talker, capsys):
+    """The README's sampling options of `mynah generate`, each against the engine. The CLI
+    runs in this process (its `main`, as the `mynah` script calls it) except one seeded run
+    in a fresh process, to show a seed repeats across processes."""
+    from mynah.cli import main
+
+    prompt = "The new album"
+    gen = TextGenerator.from_dir(talker, max_batch=1)
+    ((greedy_ids, _),) = gen.engine.generate_all(
+        [gen.tok.encode_doc(prompt)],
+        SamplingParams(max_tokens=24, temperature=0, stop_token_ids=gen.tok.stop_ids),
+    )
+    greedy = gen.tok.decode(greedy_ids)
+    words = greedy.split()
+    assert len(greedy_ids) > 6 and len(words) >= 3, greedy
+    stop = " " + words[1]
+
+    def sampled(seed: int) -> str:  # what the CLI samples with: the flags given, its default top-p
+        params = SamplingParams(max_tokens=24, temperature=1.0, top_p=0.95, seed=seed)
+        return "".join(gen.complete(prompt, params))
+
+    def cli(*flags: str) -> str:
+        assert main(["generate", "--model", str(talker), "--max-tokens", "24", *flags, prompt]) == 0
+        out = capsys.readouterr().out
+        assert out.endswith("\n")
+        return out[:-1]
+
+    assert cli("--temperature", "0") == greedy  # 0 is the engine's greedy
+    seeded = cli("--temperature", "1.0", "--seed", "5")
+    assert seeded == cli("--temperature", "1.0", "--seed", "5") == sampled(5)
+    assert cli("--temperature", "1.0", "--seed", "6") == sampled(6) != seeded
+    fresh = run_cli(
+        "generate",
+        "--model",
+        str(talker),
+        "--max-tokens",
+        "24",
+        "--temperature",
+        "1.0",
+        "--seed",
+        "5",
+        prompt,
+    )
+    assert fresh.returncode == 0 and fresh.stdout == seeded + "\n", fresh.stderr
+    assert cli("--temperature", "1.0", "--top-k", "1") == greedy  # one candidate: greedy
+    cut = cli("--temperature", "0", "--stop", stop)
+    assert cut == greedy[: greedy.index(stop)] and stop not in cut
+    short = cli("--temperature", "0", "--max-tokens", "4")  # the last --max-tokens wins
+    assert short == gen.tok.decode(greedy_ids[:4]) and len(short) < len(greedy)
 
 
 def test_sample_command(tmp_path):

@@ -150,18 +150,23 @@ def test_stop_strings_never_stream_text_after_the_stop(trained):
     assert text == "🎉🔥 ¿qué?"
 
 
-def test_text_generator_chat_and_complete(trained):
-    gen = TextGenerator.from_dir(trained, max_batch=2)
-    out = "".join(gen.complete("The new album", SamplingParams(max_tokens=12, temperature=0)))
+def test_text_generator_chat_and_complete(talker):
+    gen = TextGenerator.from_dir(talker, max_batch=2)
+    greedy = SamplingParams(max_tokens=12, temperature=0)
+    out = "".join(gen.complete("The new album", greedy))
     ids = gen.tok.encode_doc("The new album")
     ref, _ = gen.engine.generate_all(
         [ids], SamplingParams(max_tokens=12, temperature=0, stop_token_ids=gen.tok.stop_ids)
     )[0]
-    assert out == gen.tok.decode(ref)
-    reply = "".join(
-        gen.chat([{"role": "user", "content": "hi"}], SamplingParams(max_tokens=8, temperature=0))
-    )
-    assert isinstance(reply, str)
+    assert out.strip() and out == gen.tok.decode(ref)
+    # chat frames the messages with the template and ends at the end-of-turn token
+    msgs = [{"role": "user", "content": "Quick thought:"}]
+    reply = "".join(gen.chat(msgs, greedy))
+    ids, _ = gen.tok.encode_chat(msgs, add_generation_prompt=True)
+    ref, _ = gen.engine.generate_all(
+        [ids], SamplingParams(max_tokens=12, temperature=0, stop_token_ids=gen.tok.stop_ids)
+    )[0]
+    assert reply.strip() and reply == gen.tok.decode(ref)
 
 
 @pytest.mark.slow

@@ -15,12 +15,15 @@ from mynah.tokenizer import Tokenizer
 
 
 class Collector:
-    def __init__(self):
+    def __init__(self, sched: Scheduler | None = None, log: list | None = None):
         self.tokens: list[int] = []
         self.reason = None
         self.done = threading.Event()
+        self.sched, self.log = sched, log
 
     def __call__(self, step):
+        if self.log is not None:  # (who, the running batch's size, finished?) in step order
+            self.log.append((self, self.sched.batch_size, step.finish_reason is not None))
         if step.token is not None:
             self.tokens.append(step.token)
         if step.finish_reason:
@@ -54,8 +57,9 @@ def test_joining_a_running_batch_changes_nobody_s_tokens(setup):
     ]
     want = [solo.generate_all([p], q)[0][0] for p, q in zip(prompts, params)]
     got = []
+    log: list = []
     for i, (p, q) in enumerate(zip(prompts, params)):
-        c = Collector()
+        c = Collector(sched, log)
         got.append(c)
         sched.submit([Sequence(p, q, c)])
         if i % 2:
@@ -64,6 +68,13 @@ def test_joining_a_running_batch_changes_nobody_s_tokens(setup):
         assert c.done.wait(60)
     assert [c.tokens for c in got] == want
     assert [c.reason for c in got] == ["length"] * 6
+    # and they did share the batch: it held several sequences at once, and one joined while
+    # another was decoding (had made two tokens already and was still going)
+    assert max(n for _, n, _ in log) > 1, sorted({n for _, n, _ in log})
+    steps = {c: [i for i, e in enumerate(log) if e[0] is c] for c in got}
+    assert any(a is not b and steps[a][1] < steps[b][0] < steps[a][-1] for a in got for b in got), (
+        "no sequence joined a running batch"
+    )
     assert sched.batch_size == 0 and sched.queue_depth == 0
 
 
