@@ -475,6 +475,10 @@ class _Run:
 
     def _callback(self, i: int):
         def on_step(step) -> None:
+            if step.finish_reason:  # counted here: a client that left reads no more events
+                # a stop string ends its sequence by a cancel (see events); it stopped
+                stopped = step.finish_reason == "cancelled" and self.detoks[i].stopped
+                self.metrics.finished.labels("stop" if stopped else step.finish_reason).inc()
             self.loop.call_soon_threadsafe(self.queue.put_nowait, (i, step))
 
         return on_step

@@ -22,6 +22,12 @@ class Metrics:
         )
         self.prompt = Counter("mynah_prompt_tokens", "prompt tokens of admitted requests", registry=r)
         self.generated = Counter("mynah_generation_tokens", "tokens generated", registry=r)
+        self.finished = Counter(
+            "mynah_sequences_finished",
+            "sequences that ended, by reason: stop, length, cancelled (the client left), error",
+            ["reason"],
+            registry=r,
+        )
         self.queue = Gauge("mynah_queue_depth", "sequences waiting for a batch slot", registry=r)
         self.batch = Gauge("mynah_batch_size", "sequences in the running batch", registry=r)
         self.ttft = Histogram(
