@@ -84,12 +84,29 @@ class LiveServer:
                 return float(line.rsplit(" ", 1)[1])
         raise KeyError(name)
 
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every sample of /metrics, keyed by (sample name, sorted label pairs)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = httpx.get(self.url + "/metrics", timeout=5).text
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def metric_delta(before: dict, after: dict, name: str, **labels: str) -> float:
+    """How much the sample `name{labels}` grew between two `LiveServer.samples()` reads."""
+    key = (name, tuple(sorted(labels.items())))
+    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 @lru_cache(maxsize=1)

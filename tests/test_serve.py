@@ -15,7 +15,7 @@ import pytest
 
 from mynah.engine import SamplingParams
 from mynah.generate import TextGenerator
-from serve_helpers import SPEC, LiveServer, sse_events, validate
+from serve_helpers import SPEC, LiveServer, metric_delta, sse_events, validate
 
 KEY = "sk-test-" + "x" * 24
 pytestmark = pytest.mark.slow  # each module starts real servers
@@ -45,6 +45,10 @@ def reference(talker):
 
 
 MSGS = [{"role": "user", "content": "what are people saying about coffee?"}]
+
+
+def user(content: str) -> dict:
+    return {"role": "user", "content": content}
 
 
 def greedy_chat(reference, messages, max_tokens):
@@ -129,7 +133,7 @@ def test_openai_client_streams_and_n_choices(client, model_id, reference):
     assert [c.message.content for c in again.choices] == texts  # and a seed makes them repeatable
 
 
-def test_stop_sequences_end_the_text_before_them(client, model_id, reference):
+def test_stop_sequences_end_the_text_before_them(server, client, model_id, reference):
     greedy = SamplingParams(max_tokens=24, temperature=0)
     outs = {
         p: "".join(reference.complete(p, greedy))
@@ -144,35 +148,123 @@ def test_stop_sequences_end_the_text_before_them(client, model_id, reference):
     )
     assert r.choices[0].finish_reason == "stop"
     assert r.choices[0].text == full[: full.index(stop)]
-    # the same through a chat stream: nothing at or after the stop string is ever sent
-    chat = greedy_chat(reference, MSGS, 24)
-    if len(chat) > 2:
-        parts = [
-            c.delta.content or ""
-            for chunk in client.chat.completions.create(
-                model=model_id, messages=MSGS, max_tokens=24, temperature=0, stop=chat[1:3], stream=True
-            )
-            for c in chunk.choices
+    # the same through a chat stream: nothing at or after the stop string is ever sent, even
+    # a stop that ends inside a token (its start is held back until it cannot be a stop)
+    chats = {m: greedy_chat(reference, [user(m)], 24) for m in ("Quick thought:", "any news today?", "hi")}
+    msg, chat = max(chats.items(), key=lambda kv: len(kv[1].split()))
+    assert len(chat.split()) >= 3, chats
+    stop = chat.split()[2][:3]
+    assert chat.index(stop) > 0
+    parts, reasons = [], []
+    before = server.samples()
+    for chunk in client.chat.completions.create(
+        model=model_id, messages=[user(msg)], max_tokens=24, temperature=0, stop=stop, stream=True
+    ):
+        for c in chunk.choices:
+            parts.append(c.delta.content or "")
+            reasons.append(c.finish_reason)
+    assert "".join(parts) == chat[: chat.index(stop)] and reasons[-1] == "stop"
+    # the metrics count it as stopped, though the server ended it by a cancel
+    deadline = time.time() + 10
+    while time.time() < deadline and server.metric("mynah_batch_size") > 0:
+        time.sleep(0.01)
+    after = server.samples()
+    assert metric_delta(before, after, "mynah_sequences_finished_total", reason="stop") == 1
+    assert metric_delta(before, after, "mynah_sequences_finished_total", reason="cancelled") == 0
+
+
+def test_penalties_over_http_match_the_engine(client, model_id, reference):
+    """OpenAI's presence/frequency penalties and vLLM's repetition_penalty, by value: the
+    server's greedy text under each equals the engine's under the same SamplingParams, and
+    each changes the text (a prompt is picked where all four outputs differ, so a penalty
+    dropped or two swapped on the way to the engine cannot pass)."""
+    cases = [{}, {"presence_penalty": -1.0}, {"frequency_penalty": -1.0}, {"repetition_penalty": 1.5}]
+
+    def engine(prompt):
+        return [
+            "".join(reference.complete(prompt, SamplingParams(max_tokens=16, temperature=0, **kw)))
+            for kw in cases
         ]
-        assert "".join(parts) == chat[: chat.index(chat[1:3])]
+
+    for prompt in ("gente,", "The match", "Friends,", "The new album", "Rent"):
+        want = engine(prompt)
+        if len(set(want)) == len(cases):
+            break
+    else:
+        pytest.fail(f"no prompt where the penalties give four different texts: {want}")
+    for kw, text in zip(cases, want):
+        openai_kw = {k: v for k, v in kw.items() if k != "repetition_penalty"}
+        extra = {k: v for k, v in kw.items() if k == "repetition_penalty"} or None  # vLLM's extra
+        r = client.completions.create(
+            model=model_id, prompt=prompt, max_tokens=16, temperature=0, extra_body=extra, **openai_kw
+        )
+        assert r.choices[0].text == text, (kw, extra)
 
 
-def test_logprobs(server, client, model_id):
+@pytest.fixture(scope="module")
+def own_logprobs(talker):
+    """log-softmax of the checkpoint's own logits, from one forward without a cache, for
+    each position of `new` after `prompt`; and the tokenizer's map from bytes to token id."""
+    import torch
+
+    from mynah.checkpoint import load_model
+    from mynah.tokenizer import Tokenizer
+
+    model, tok = load_model(talker), Tokenizer.load(talker)
+    ids_of = {tok.piece_bytes(t): t for t in range(tok.vocab_size)}
+    assert len(ids_of) == tok.vocab_size
+
+    def logprobs(prompt: list[int], new: list[int]) -> torch.Tensor:
+        with torch.no_grad():
+            logits = model(torch.tensor([prompt + new]))[0, len(prompt) - 1 : len(prompt) + len(new) - 1]
+        return torch.log_softmax(logits.float(), -1)
+
+    return tok, ids_of, logprobs
+
+
+def test_logprobs(server, client, model_id, own_logprobs):
+    import torch
+
+    tok, ids_of, logprobs = own_logprobs
+    msgs = [user("Quick thought:")]
     r = client.chat.completions.create(
-        model=model_id, messages=MSGS, max_tokens=6, temperature=0, logprobs=True, top_logprobs=3
+        model=model_id, messages=msgs, max_tokens=6, temperature=0, logprobs=True, top_logprobs=3
     )
     lp = r.choices[0].logprobs.content
-    assert 1 <= len(lp) <= 6
-    for t in lp:
-        assert t.logprob <= 0 and len(t.top_logprobs) == 3
-        assert t.top_logprobs[0].logprob >= t.logprob - 1e-6  # greedy picked the likeliest
+    assert len(lp) >= 3
+    new = [ids_of[bytes(t.bytes)] for t in lp]
+    text = b"".join(bytes(t.bytes) for t in lp).decode("utf-8", errors="replace")
+    assert text == r.choices[0].message.content
+    want = logprobs(tok.encode_chat(msgs, add_generation_prompt=True)[0], new)
+    for t, token, row in zip(lp, new, want):
+        assert token == int(row.argmax())  # greedy
+        assert t.logprob == pytest.approx(float(row[token]), abs=1e-4)
+        top = torch.topk(row, 3)
+        assert [ids_of[bytes(x.bytes)] for x in t.top_logprobs] == top.indices.tolist()
+        assert [x.logprob for x in t.top_logprobs] == pytest.approx(top.values.tolist(), abs=1e-4)
+    # the legacy completions shape: token strings, their logprobs, the top k as a dict
+    prompt = tok.encode_doc("The new album")
     c = client.completions.create(
-        model=model_id, prompt="The new album", max_tokens=4, temperature=0, logprobs=2
-    )
-    assert len(c.choices[0].logprobs.tokens) == len(c.choices[0].logprobs.token_logprobs) >= 1
+        model=model_id, prompt="The new album", max_tokens=6, temperature=0, logprobs=2
+    ).choices[0]
+    got = c.logprobs
+    assert len(got.tokens) == len(got.token_logprobs) == len(got.top_logprobs) >= 3
+    new = []
+    for _ in got.tokens:  # the greedy continuation, recomputed from scratch
+        new.append(int(logprobs(prompt, new + [0])[-1].argmax()))
+    want = logprobs(prompt, new)
+    piece = lambda t: tok.piece_bytes(t).decode("utf-8", errors="replace")
+    assert got.tokens == [piece(t) for t in new]
+    assert b"".join(tok.piece_bytes(t) for t in new).decode("utf-8", errors="replace") == c.text
+    assert got.token_logprobs == pytest.approx([float(row[t]) for t, row in zip(new, want)], abs=1e-4)
+    for top, row in zip(got.top_logprobs, want):
+        best = torch.topk(row, 2)
+        assert top == pytest.approx(
+            {piece(t): v for t, v in zip(best.indices.tolist(), best.values.tolist())}, abs=1e-4
+        )
 
 
-def test_sixteen_parallel_streams_each_equal_their_sequential_result(client, model_id, reference):
+def test_sixteen_parallel_streams_each_equal_their_sequential_result(server, client, model_id, reference):
     starts = [
         "The new album",
         "Quick thought:",
@@ -196,9 +288,25 @@ def test_sixteen_parallel_streams_each_equal_their_sequential_result(client, mod
             out += [c.text for c in chunk.choices]
         return "".join(out)
 
-    with ThreadPoolExecutor(16) as pool:
-        got = list(pool.map(one, prompts))
+    # The batch size as /metrics reports it, read all along: the streams must have shared
+    # the batch, not merely all finished.
+    sizes, done = [], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            sizes.append(server.metric("mynah_batch_size"))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            got = list(pool.map(one, prompts))
+    finally:
+        done.set()
+        watcher.join()
     assert got == want
+    assert max(sizes) > 1, f"the batch never held more than one sequence: {sorted(set(sizes))}"
 
 
 def test_errors_have_openai_shape_and_status(server, client, model_id):
@@ -243,7 +351,7 @@ def test_errors_have_openai_shape_and_status(server, client, model_id):
 
 def test_client_disconnect_frees_its_slot(server, model_id):
     body = {"model": model_id, "prompt": "The", "max_tokens": 250, "ignore_eos": True, "stream": True}
-    before = server.metric("mynah_generation_tokens_total")
+    before = server.samples()
     with httpx.stream(
         "POST", server.url + "/v1/completions", json=body, headers=server.headers(), timeout=60
     ) as r:
@@ -255,23 +363,58 @@ def test_client_disconnect_frees_its_slot(server, model_id):
         time.sleep(0.01)
     assert server.metric("mynah_batch_size") == 0 and server.metric("mynah_queue_depth") == 0
     # freed by the disconnect, not by running to the end
-    assert server.metric("mynah_generation_tokens_total") - before < 250
+    after = server.samples()
+    finished = "mynah_sequences_finished_total"
+    assert metric_delta(before, after, finished, reason="cancelled") == 1
+    assert metric_delta(before, after, finished, reason="length") == 0
 
 
 def test_models_health_and_metrics(server, client, model_id):
+    before = server.samples()
     r = httpx.get(server.url + "/v1/models", headers=server.headers()).json()
     validate(r, "ListModelsResponse")
     assert r["data"][0]["owned_by"] and isinstance(r["data"][0]["created"], int)
-    text = httpx.get(server.url + "/metrics").text
-    for name in (
-        "mynah_requests_total",
-        "mynah_generation_tokens_total",
-        "mynah_queue_depth",
-        "mynah_batch_size",
-        "mynah_time_to_first_token_seconds_bucket",
-        "mynah_inter_token_latency_seconds_bucket",
+    # known requests: two chats, one completion of two prompts, a 404 and a 401
+    usages = [
+        client.chat.completions.create(model=model_id, messages=MSGS, max_tokens=n, temperature=0).usage
+        for n in (3, 5)
+    ]
+    usages.append(
+        client.completions.create(
+            model=model_id, prompt=["The new album", "Rent"], max_tokens=4, temperature=0
+        ).usage
+    )
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-9", messages=MSGS)
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=server.url + "/v1", api_key="wrong-key", max_retries=0).models.list()
+    after = server.samples()
+    d = lambda name, **labels: metric_delta(before, after, name, **labels)
+    requests = "mynah_requests_total"
+    assert d(requests, endpoint="/v1/models", status="200") == 1
+    assert d(requests, endpoint="/v1/models", status="401") == 1
+    assert d(requests, endpoint="/v1/chat/completions", status="200") == 2
+    assert d(requests, endpoint="/v1/chat/completions", status="404") == 1
+    assert d(requests, endpoint="/v1/completions", status="200") == 1
+    total = lambda m: sum(v for (name, _), v in m.items() if name == requests)
+    assert total(after) - total(before) == 6  # and nothing else was counted
+    # tokens as the responses' usage reported them
+    completion = sum(u.completion_tokens for u in usages)
+    assert d("mynah_prompt_tokens_total") == sum(u.prompt_tokens for u in usages) > 0
+    assert d("mynah_generation_tokens_total") == completion >= 4
+    # one first token for each of the 4 sequences; every later token has an inter-token gap
+    for hist, count in (
+        ("mynah_time_to_first_token_seconds", 4),
+        ("mynah_inter_token_latency_seconds", completion - 4),
     ):
-        assert name in text, name
+        assert d(hist + "_count") == count
+        assert d(hist + "_bucket", le="+Inf") == count
+        assert d(hist + "_sum") >= 0
+    # every sequence ran to its end: an end-of-text or its max_tokens, nobody cancelled
+    finished = "mynah_sequences_finished_total"
+    assert d(finished, reason="stop") + d(finished, reason="length") == 4
+    assert d(finished, reason="cancelled") == 0 and d(finished, reason="error") == 0
+    assert after[("mynah_queue_depth", ())] == 0 and after[("mynah_batch_size", ())] == 0
 
 
 def test_responses_match_openai_spec(server, model_id):
