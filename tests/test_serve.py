@@ -149,12 +149,19 @@ def test_stop_sequences_end_the_text_before_them(server, client, model_id, refer
     assert r.choices[0].finish_reason == "stop"
     assert r.choices[0].text == full[: full.index(stop)]
     # the same through a chat stream: nothing at or after the stop string is ever sent, even
-    # a stop that ends inside a token (its start is held back until it cannot be a stop)
+    # for a stop that spans two tokens (the first one's tail is held back until the next
+    # shows whether it is the stop)
     chats = {m: greedy_chat(reference, [user(m)], 24) for m in ("Quick thought:", "any news today?", "hi")}
     msg, chat = max(chats.items(), key=lambda kv: len(kv[1].split()))
     assert len(chat.split()) >= 3, chats
-    stop = chat.split()[2][:3]
-    assert chat.index(stop) > 0
+    tok = reference.tok
+    ((ids, _),) = reference.engine.generate_all(
+        [tok.encode_chat([user(msg)], add_generation_prompt=True)[0]],
+        SamplingParams(max_tokens=24, temperature=0, stop_token_ids=tok.stop_ids),
+    )
+    cuts = [len(tok.decode(ids[:k])) for k in range(2, len(ids)) if chat.startswith(tok.decode(ids[:k]))]
+    at = next(c for c in cuts if 2 <= c < len(chat) and chat.index(chat[c - 1 : c + 1]) == c - 1)
+    stop = chat[at - 1 : at + 1]  # the last character of one token and the first of the next
     parts, reasons = [], []
     before = server.samples()
     for chunk in client.chat.completions.create(
@@ -163,7 +170,7 @@ def test_stop_sequences_end_the_text_before_them(server, client, model_id, refer
         for c in chunk.choices:
             parts.append(c.delta.content or "")
             reasons.append(c.finish_reason)
-    assert "".join(parts) == chat[: chat.index(stop)] and reasons[-1] == "stop"
+    assert "".join(parts) == chat[: at - 1] and reasons[-1] == "stop"
     # the metrics count it as stopped, though the server ended it by a cancel
     deadline = time.time() + 10
     while time.time() < deadline and server.metric("mynah_batch_size") > 0:
