@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -11,22 +12,39 @@ import httpx
 import pytest
 
 from conftest import GROUNDING_POSTS, copy_store
-from serve_helpers import LiveServer
+from serve_helpers import LiveServer, metric_delta
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-]
+pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)  # session: checked before the session's fixtures
+def chromium():
+    """Without the browser these tests skip, except under CI (as PostgreSQL's do)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Debian's chromium at {CHROMIUM}: .ci/run installs the package `chromium`")
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    return CHROMIUM
+
+
 @pytest.fixture(scope="module")
-def server(talker, post_db, tmp_path_factory):
+def long_talker(talker, tmp_path_factory):
+    """The talker with a 4096-token context (RoPE runs past its 256 trained positions), so
+    a generation can be long enough that only Stop ends it while the test watches."""
+    out = tmp_path_factory.mktemp("long") / "talker-long"
+    shutil.copytree(talker, out, ignore=shutil.ignore_patterns("state", "corpus"))
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["max_position_embeddings"] = 4096
+    (out / "config.json").write_text(json.dumps(cfg))
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(long_talker, post_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("page")
-    s = LiveServer(talker, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), tmp=tmp)
+    s = LiveServer(long_talker, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), tmp=tmp)
     yield s
     s.stop()
 
@@ -63,7 +81,8 @@ def test_page_streams_an_answer_renders_markdown_safely_and_stops(server, page):
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-page.png"), full_page=True)
 
-    # Stop: a long generation is aborted from the page and the server frees the slot.
+    # Stop: a generation of 2000 tokens (minutes on a CPU) is aborted from the page, and
+    # the server cancels it: it does not run on to its end.
     page.fill("#max_tokens", "2000")
     page.dispatch_event("#max_tokens", "change")
     page.fill("#temperature", "1.0")
@@ -71,11 +90,14 @@ def test_page_streams_an_answer_renders_markdown_safely_and_stops(server, page):
 
     # The tiny model often ends a sampled answer within a few tokens; vLLM's `ignore_eos`,
     # added to the page's request on its way out, keeps it going until Stop is pressed.
+    sent = []
+
     def keep_going(route):
-        body = json.loads(route.request.post_data)
-        route.continue_(post_data=json.dumps({**body, "ignore_eos": True}))
+        sent.append(json.loads(route.request.post_data))
+        route.continue_(post_data=json.dumps({**sent[-1], "ignore_eos": True}))
 
     page.route("**/v1/chat/completions", keep_going)
+    before = server.samples()
     page.fill("#input", "tell me everything")
     page.click("#send")
     page.wait_for_function(
@@ -87,7 +109,14 @@ def test_page_streams_an_answer_renders_markdown_safely_and_stops(server, page):
     while time.time() < deadline and server.metric("mynah_batch_size") > 0:
         time.sleep(0.05)
     assert server.metric("mynah_batch_size") == 0
+    after = server.samples()
+    finished = lambda reason: metric_delta(before, after, "mynah_sequences_finished_total", reason=reason)
+    assert (finished("cancelled"), finished("length"), finished("stop")) == (1, 0, 0)
+    assert [b["max_tokens"] for b in sent] == [2000]
+    assert 1 <= metric_delta(before, after, "mynah_generation_tokens_total") < 2000
+    assert "(stopped)" in page.inner_text(".msg.assistant >> nth=1")
     assert not page.is_disabled("#send")
+    page.unroute("**/v1/chat/completions")
 
 
 def test_markdown_renderer_never_injects_markup(server, page):
