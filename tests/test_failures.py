@@ -144,6 +144,22 @@ def test_corrupt_gzip_header_and_bad_zstd_frame_are_one_reject_each(tmp_path):
         assert bad[0].reason.startswith("compressed stream is corrupt"), bad[0].reason
 
 
+@pytest.mark.parametrize("kind", ["gz", "zst"])
+def test_a_bad_frame_after_a_good_one_keeps_the_good_frames_lines(tmp_path, kind):
+    # Both frames (gzip members) fall in one read, so the good one's end must survive the
+    # bad one's error.
+    pack = whole_gzip if kind == "gz" else zstandard.ZstdCompressor().compress
+    good, later = jsonl_lines(8000, 1, "g"), jsonl_lines(3000, 2, "l")
+    bad = bytearray(pack(b"".join(later)))
+    bad[0 if kind == "zst" else 2] ^= 0xFF  # zstd's magic number; gzip's method byte
+    path = tmp_path / f"two.jsonl.{kind}"
+    path.write_bytes(pack(b"".join(good)) + bytes(bad))
+    posts, rejects = split(read_file(path))
+    assert [p.id for p in posts] == [f"g{i}" for i in range(8000)]
+    assert [(r.source, r.kind) for r in rejects] == [(f"{path}:8000", "truncated")]
+    assert rejects[0].reason.startswith("compressed stream is corrupt")
+
+
 def test_a_cut_compressed_csv_keeps_its_whole_rows(tmp_path):
     rows = [b"id,text\n"] + [f"{i},post number {i} about the ferry\n".encode() for i in range(500)]
     path = tmp_path / "t.csv.gz"

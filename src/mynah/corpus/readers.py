@@ -75,8 +75,8 @@ class CompressedLines(io.RawIOBase):
         self.path = str(path)
         self.zstd = self.path.endswith(".zst")
         self.fh = open(self.path, "rb")  # noqa: SIM115 (closed in close)
-        self.buf = b""  # decompressed, ending at a newline (or anything at a clean end)
-        self.pos = 0  # how much of buf was handed out
+        self.buf = b""  # decompressed; buf[:end] ends at a newline (or anything at a clean end)
+        self.pos = self.end = 0  # buf[pos:end] is still to be handed out
         self.tail = b""  # decompressed bytes after the last newline: held until it is whole
         self.lines = 0  # newlines handed out: the number of the last whole line
         self.damage: str | None = None  # why the stream ended early, if it did
@@ -96,8 +96,8 @@ class CompressedLines(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _decompress(self, data: bytes) -> bytes:
-        out = []
+    def _decompress(self, data: bytes, out: list[bytes]) -> None:
+        """Decode `data` onto `out`; what was decoded stays there if it raises midway."""
         while data:
             self.in_frame = True
             out.append(self.d.decompress(data))
@@ -109,53 +109,52 @@ class CompressedLines(io.RawIOBase):
             if not data.strip(b"\0"):
                 break
             self.d = self._decompressor()
-        return b"".join(out)
 
     def _fill(self) -> None:
-        while not self.buf and not self.done:
-            # zstd emits a block (up to 128 KB) at a time, so small reads lose little when
-            # one raises; a zlib stream is re-read in small steps from a copy instead.
-            data = self.fh.read(self.CHUNK // 4 if self.zstd else self.CHUNK)
+        while self.pos == self.end and not self.done:
+            # On an error a zlib stream is re-read in small steps from a copy, so only the
+            # bad bytes' lines are lost. A zstd decompressor cannot be copied and loses the
+            # output of the call that raised, so it is fed in small reads.
+            data = self.fh.read(self.CHUNK // 8 if self.zstd else self.CHUNK)
             saved = None if self.zstd or not data else self.d.copy()
+            parts: list[bytes] = []
             try:
                 if data:
-                    out = self._decompress(data)
+                    self._decompress(data, parts)
                 else:
                     self.done = True
-                    out = b"" if self.zstd else self.d.flush()
+                    parts.append(b"" if self.zstd else self.d.flush())
                     if self.in_frame:
                         self.damage = "compressed stream ends early"
             except Exception as e:
                 if not _is_codec_error(e):
                     raise
                 self.done, self.damage = True, f"compressed stream is corrupt ({e})"
-                out = self._salvage(saved, data)
-            data = self.tail + out
+                if saved is not None:  # zlib: decode `data` again, up to the bad byte
+                    parts = self._salvage(saved, data)
+            data = self.tail + b"".join(parts)
             cut = data.rfind(b"\n") + 1
             if self.done and self.damage is None:
                 cut = len(data)  # a clean end: a last line without a newline is whole
-            self.buf, self.tail = data[:cut], data[cut:]
+            self.buf, self.pos, self.end, self.tail = data, 0, cut, data[cut:]
         if self.done and self.damage is not None:
             self.tail = b""  # the partly written line at the cut is not kept
 
-    def _salvage(self, saved, data: bytes) -> bytes:
+    def _salvage(self, saved, data: bytes) -> list[bytes]:
         """What a zlib stream decodes before the bad byte: `data` again, 64 bytes at a time."""
-        if saved is None:
-            return b""
         self.d, out = saved, []
         try:
             for i in range(0, len(data), 64):
-                out.append(self._decompress(data[i : i + 64]))
+                self._decompress(data[i : i + 64], out)
         except Exception as e:
             if not _is_codec_error(e):
                 raise
-        return b"".join(out)
+        return out
 
     def readinto(self, b) -> int:
-        if self.pos == len(self.buf):
-            self.buf, self.pos = b"", 0
+        if self.pos == self.end:
             self._fill()
-        n = min(len(b), len(self.buf) - self.pos)
+        n = min(len(b), self.end - self.pos)
         b[:n] = memoryview(self.buf)[self.pos : self.pos + n]
         self.lines += self.buf.count(b"\n", self.pos, self.pos + n)
         self.pos += n
@@ -180,7 +179,8 @@ def open_text(path: str | os.PathLike) -> io.TextIOBase:
     path = str(path)
     if path.endswith((".gz", ".zst")):
         raw = CompressedLines(path)
-        f = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", errors="replace")
+        f = io.TextIOWrapper(io.BufferedReader(raw, 1 << 18), encoding="utf-8", errors="replace")
+        f._CHUNK_SIZE = 1 << 18  # each readinto is a Python call: few large ones, not many 8 KB ones
         f.compressed = raw  # type: ignore[attr-defined]
         return f
     return open(path, encoding="utf-8", errors="replace")
