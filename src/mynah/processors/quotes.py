@@ -1,0 +1,392 @@
+"""Quotes that cannot be fabricated or misattributed, and citation numbers that exist.
+
+A logits processor (engine.LogitsProcessor) for grounded answers. It runs a state machine
+over the bytes the answer has decoded so far, not over tokens: byte-level BPE merges `."`
+and ` "`, and `“` is three bytes that can split across tokens. Its rules:
+- quote pairs are "…", “…”, „…“ and «…»; a quote cannot open when no posts were given;
+- inside a quote, only tokens whose bytes continue a verbatim span of one of the posts (its
+  text as the block shows it), begun at a word boundary, are allowed;
+- a quote closes only at a word boundary after at least 3 words, or where the post's text
+  ends; at the end of every candidate span only the close is allowed;
+- after a quote closes, the next citation marker `[n]` or `@handle` must name a post that
+  contains the quoted span; any other `[n]` must name a post that exists;
+- it never masks every token: if the rules leave nothing inside a quote, the quote closes,
+  and otherwise nothing is masked.
+
+Each candidate token is checked by running its bytes through the machine, but only the
+tokens that can change anything are checked: outside a quote, those holding a quote
+character, `[` or (when an attribution is due) `@`; inside one, those a byte trie of the
+vocabulary finds along the posts' text. Results that depend on the state alone are cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+# opening bytes -> closing bytes
+PAIRS = {
+    b'"': b'"',
+    "“".encode(): "”".encode(),
+    "„".encode(): "“".encode(),
+    "«".encode(): "»".encode(),
+}
+_OPEN_PREFIXES = {o[:i] for o in PAIRS for i in range(1, len(o))}  # b"\xe2", b"\xe2\x80", b"\xc2"
+TRIGGERS = frozenset(b'"[@') | {o[0] for o in PAIRS}
+MIN_WORDS = 3
+OUT, IN, MARK, HANDLE = range(4)
+_HANDLE_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _is_word(b: int) -> bool:
+    return b >= 0x80 or chr(b).isalnum()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One post of the block: its number, its author's handle and its text as shown."""
+
+    number: int
+    author: str | None
+    text: str
+
+
+@dataclass
+class State:
+    mode: int = OUT
+    pending: bytes = b""  # OUT: the start of a multi-byte opening quote
+    close: bytes = b""  # IN: the bytes that close this quote
+    closing: bytes = b""  # IN: the part of `close` written so far
+    close_who: frozenset = frozenset()  # IN: the posts a close begun here would attribute to
+    q: bytes = b""  # IN: the quoted bytes so far
+    occ: tuple = ()  # IN: (post index, end offset) of each place q matches
+    due: frozenset | None = None  # post indexes that must be named next (after a quote)
+    digits: bytes = b""  # MARK
+    handle: bytes = b""  # HANDLE
+    quoted: set = field(default_factory=set)  # post indexes quoted so far
+    cited: set = field(default_factory=set)  # post indexes cited by [n] or @handle so far
+
+    def copy(self) -> State:
+        s = State(**self.__dict__)
+        s.quoted, s.cited = set(self.quoted), set(self.cited)
+        return s
+
+    def key(self):
+        """What the allowed set depends on (None: not cacheable)."""
+        if self.mode == OUT:
+            return (OUT, self.pending, self.due)
+        if self.mode == MARK:
+            return (MARK, self.digits, self.due)
+        if self.mode == IN and not self.q and not self.closing:
+            return (IN, self.close)
+        return None
+
+
+class QuoteMachine:
+    """The rules over bytes, for one block of posts."""
+
+    def __init__(self, sources: list[Source]):
+        self.sources = sources
+        self.texts = [s.text.encode("utf-8") for s in sources]
+        self.numbers = {s.number: i for i, s in enumerate(sources)}
+        self.handles = {(s.author or "").encode("utf-8"): i for i, s in enumerate(sources) if s.author}
+        # Where a quote may begin: at a word boundary of a post, never inside a character or
+        # a word ("bour ferr" is a substring of "harbour ferry", not a quote of it).
+        self._starts = tuple(
+            (i, e)
+            for i, t in enumerate(self.texts)
+            for e in range(len(t))
+            if not 0x80 <= t[e] < 0xC0 and (e == 0 or not _is_word(t[e - 1]) or not _is_word(t[e]))
+        )
+
+    # -- one byte -------------------------------------------------------------------------
+
+    def feed(self, st: State, data: bytes, forced: bool = False) -> State | None:
+        """The state after `data`, or None if the rules forbid it. `st` is not changed."""
+        st = st.copy()
+        for b in data:
+            if not self._byte(st, b, forced):
+                return None
+        return st
+
+    def _byte(self, st: State, b: int, forced: bool = False) -> bool:
+        if st.mode == IN:
+            return self._in_quote(st, b, forced)
+        if st.mode == MARK:
+            if 0x30 <= b <= 0x39:
+                st.digits += bytes([b])
+                return self._number_prefix_ok(st)
+            if b == 0x5D and st.digits:  # "]": a marker [n]
+                i = self.numbers.get(int(st.digits))
+                if i is None or (st.due is not None and i not in st.due):
+                    return False
+                st.cited.add(i)
+                st.mode, st.digits, st.due = OUT, b"", None
+                return True
+            if st.digits:  # "[12 ..." is no marker: finish it first
+                return False
+            st.mode = OUT  # "[" followed by text: plain text
+            return self._byte(st, b)
+        if st.mode == HANDLE:
+            if b in _HANDLE_CHARS:
+                st.handle += bytes([b])
+                return any(h.startswith(st.handle) for h in self._due_handles(st))
+            name, st.mode, st.handle = st.handle, OUT, b""
+            if name:
+                i = self.handles.get(name)
+                if i is None or i not in st.due:
+                    return False
+                st.cited.add(i)
+                st.due = None
+            return self._byte(st, b)
+        # OUT
+        if st.pending:
+            cand = st.pending + bytes([b])
+            if cand in PAIRS:
+                st.pending = b""
+                return self._open(st, cand)
+            if cand in _OPEN_PREFIXES:
+                st.pending = cand
+                return True
+            st.pending = b""  # not a quote after all: plain bytes; look at b afresh
+        if b == 0x22:
+            return self._open(st, b'"')
+        if bytes([b]) in _OPEN_PREFIXES:
+            st.pending = bytes([b])
+            return True
+        if b == 0x5B:  # "["
+            st.mode, st.digits = MARK, b""
+            return True
+        if b == 0x40 and st.due is not None:  # "@" right after a quote names its author
+            st.mode, st.handle = HANDLE, b""
+            return True
+        return True
+
+    def _due_handles(self, st: State) -> list[bytes]:
+        return [h for h, i in self.handles.items() if i in st.due]
+
+    def _number_prefix_ok(self, st: State) -> bool:
+        if st.digits.startswith(b"0"):
+            return False
+        allowed = self.numbers if st.due is None else {n for n, i in self.numbers.items() if i in st.due}
+        return any(str(n).encode().startswith(st.digits) for n in allowed)
+
+    def _open(self, st: State, opener: bytes) -> bool:
+        if not self.texts:
+            return False  # nothing to quote from
+        st.mode, st.close, st.closing, st.q = IN, PAIRS[opener], b"", b""
+        st.occ = self._starts
+        return True
+
+    def can_close(self, st: State, forced: bool = False) -> frozenset:
+        """The posts whose span ends at a place where this quote may close."""
+        ok = set()
+        words = len(st.q.split())
+        for i, e in st.occ:
+            t = self.texts[i]
+            if (
+                forced
+                and st.q
+                or e == len(t)
+                and st.q
+                or words >= MIN_WORDS
+                and (not _is_word(t[e]) or not _is_word(t[e - 1]))
+            ):
+                ok.add(i)
+        return frozenset(ok)
+
+    def _in_quote(self, st: State, b: int, forced: bool) -> bool:
+        # Two readings of each byte, kept side by side: the close being written, and the
+        # span going on (“ and ’ share their first two bytes, so either may be meant).
+        closing, who = b"", st.close_who
+        if st.closing:
+            if st.close.startswith(st.closing + bytes([b])):
+                closing = st.closing + bytes([b])
+        elif b == st.close[0]:
+            who = self.can_close(st, forced)
+            if who:
+                closing = bytes([b])
+        occ = tuple((i, e + 1) for i, e in st.occ if e < len(self.texts[i]) and self.texts[i][e] == b)
+        if closing == st.close:
+            st.quoted |= who
+            st.mode, st.q, st.occ, st.closing, st.close_who, st.due = OUT, b"", (), b"", frozenset(), who
+            return True
+        if not closing and not occ:
+            return False
+        st.closing, st.close_who = closing, who if closing else frozenset()
+        if occ:
+            st.q += bytes([b])
+        st.occ = occ
+        return True
+
+
+class VocabIndex:
+    """The vocabulary as bytes: a trie, first-byte groups and the tokens that can change
+    the machine's state outside a quote. Built once per tokenizer."""
+
+    def __init__(self, tok):
+        n = tok.vocab_size
+        specials = {tok.eot_id, tok.im_start_id, tok.im_end_id, tok.pad_id}
+        self.bytes = [b"" if i in specials else tok.piece_bytes(i) for i in range(n)]
+        self.specials = sorted(specials)
+        self.trie: dict = {}
+        for i, bs in enumerate(self.bytes):
+            if not bs:
+                continue
+            node = self.trie
+            for b in bs:
+                node = node.setdefault(b, {})
+            node.setdefault(None, []).append(i)
+        self.triggers = [i for i, bs in enumerate(self.bytes) if any(b in TRIGGERS for b in bs)]
+        self.by_first: dict[int, list[int]] = {}
+        for i, bs in enumerate(self.bytes):
+            if bs:
+                self.by_first.setdefault(bs[0], []).append(i)
+
+    def first_in(self, byte_values) -> list[int]:
+        return [i for b in byte_values for i in self.by_first.get(b, [])]
+
+
+_INDEXES: dict[int, VocabIndex] = {}
+
+
+def vocab_index(tok) -> VocabIndex:
+    idx = _INDEXES.get(id(tok))
+    if idx is None:
+        idx = _INDEXES[id(tok)] = VocabIndex(tok)
+    return idx
+
+
+class QuoteConstraint:
+    """engine.LogitsProcessor: one per sequence (it keeps that sequence's state)."""
+
+    def __init__(self, tok, sources: list[Source]):
+        self.vocab = vocab_index(tok)
+        self.machine = QuoteMachine(sources)
+        self.state = State()
+        self.seen: int | None = None  # tokens of the history already fed
+        self.cache: dict = {}
+
+    @property
+    def quoted(self) -> set[int]:
+        return self.state.quoted
+
+    @property
+    def cited(self) -> set[int]:
+        return self.state.cited
+
+    def __call__(self, history: list[int], logits: torch.Tensor) -> torch.Tensor:
+        if self.seen is None:
+            self.seen = len(history)  # the prompt
+        for t in history[self.seen :]:
+            nxt = self.machine.feed(self.state, self.vocab.bytes[t])
+            if nxt is None:  # a forced close (see _compute)
+                nxt = self.machine.feed(self.state, self.vocab.bytes[t], forced=True)
+            if nxt is None:  # a token sampled where nothing was masked: carry on leniently
+                nxt = self.state.copy()
+                nxt.mode, nxt.pending, nxt.due = OUT, b"", None
+            self.state = nxt
+        self.seen = len(history)
+        allowed, banned = self._rule(self.state)
+        if allowed is not None:
+            mask = torch.full_like(logits, float("-inf"))
+            mask[allowed] = 0
+            return logits + mask
+        if banned:
+            logits = logits.clone()
+            logits[banned] = float("-inf")
+        return logits
+
+    def _rule(self, st: State) -> tuple[list[int] | None, list[int]]:
+        """(allowed ids, or None for all but `banned`; banned ids)."""
+        key = st.key()
+        if key is not None and key in self.cache:
+            return self.cache[key]
+        rule = self._compute(st)
+        if key is not None:
+            self.cache[key] = rule
+        return rule
+
+    def _ok(self, st: State, ids, forced: bool = False) -> list[int]:
+        return [i for i in ids if self.vocab.bytes[i] and self.machine.feed(st, self.vocab.bytes[i], forced)]
+
+    def _compute(self, st: State) -> tuple[list[int] | None, list[int]]:
+        v = self.vocab
+        if st.mode == IN:
+            allowed = self._ok(st, self._walk(st))
+            if not allowed:  # nothing continues the quote: it closes, whatever the rules say
+                allowed = self._ok(
+                    st, v.first_in([(st.close[len(st.closing) :] or st.close)[0]]), forced=True
+                )
+            return (allowed, []) if allowed else (None, [])
+        if st.mode == MARK and st.digits:
+            allowed = self._ok(st, v.first_in(b"0123456789]"))
+            return (allowed, []) if allowed else (None, [])
+        if st.mode == HANDLE and st.handle:
+            allowed = self._ok(st, range(len(v.bytes)))  # a step or two after "@": check them all
+            return (allowed, []) if allowed else (None, [])
+        # OUT (or a MARK/HANDLE just opened): only the tokens that can matter are checked
+        cands = set(v.triggers)
+        if st.pending:
+            cands |= set(v.first_in(range(0x80, 0xC0)))
+        if st.mode == MARK:
+            cands |= set(v.first_in(b"0123456789]"))
+        if st.mode == HANDLE:
+            cands |= set(v.first_in(_HANDLE_CHARS))
+        banned = [i for i in cands if v.bytes[i] and self.machine.feed(st, v.bytes[i]) is None]
+        return None, banned
+
+    def _walk(self, st: State) -> list[int]:
+        """Tokens whose bytes follow a post's text from one of the places q ends, plus those
+        that may close the quote on the way (checked exactly by the caller)."""
+        found: set[int] = set()
+        close = st.close[len(st.closing) :]
+        ends = {}
+        for i, e in st.occ:
+            ends.setdefault(self.machine.texts[i][e:], None)
+        for rest in ends:
+            node = self.vocab.trie
+            for d in range(len(rest) + 1):
+                # a close may start here: every token through the close bytes is a candidate
+                c = node
+                for b in close:
+                    c = c.get(b)
+                    if c is None:
+                        break
+                else:
+                    stack = [c]
+                    while stack:
+                        n = stack.pop()
+                        found.update(n.get(None, ()))
+                        stack.extend(x for k, x in n.items() if k is not None)
+                if d == len(rest):
+                    break
+                node = node.get(rest[d])
+                if node is None:
+                    break
+                found.update(node.get(None, ()))
+        return sorted(found)
+
+
+def analyze(text: str, sources: list[Source]) -> tuple[set[int], set[int]]:
+    """The post numbers an answer quotes and cites, read by the same rules (lenient where
+    the text breaks them: a bad byte ends the quote or marker there)."""
+    m = QuoteMachine(sources)
+    st = State()
+    for b in text.encode("utf-8"):
+        nxt = m.feed(st, bytes([b]))
+        if nxt is None:
+            st.mode, st.pending, st.due, st.digits, st.handle, st.q, st.occ, st.closing = (
+                OUT,
+                b"",
+                None,
+                b"",
+                b"",
+                b"",
+                (),
+                b"",
+            )
+            continue
+        st = nxt
+    return {sources[i].number for i in st.quoted}, {sources[i].number for i in st.cited}
