@@ -27,7 +27,7 @@ import zstandard
 
 from mynah.corpus.readers import open_text
 
-WORDS = "harbour ferry coffee rain market train festival music bridge storm council school park river".split()
+WORDS = ["harbour", "ferry", "coffee", "rain", "market", "train", "festival", "music", "bridge", "storm"]
 
 
 def lines_of(f) -> int:
@@ -54,14 +54,18 @@ def main() -> None:
     a = ap.parse_args()
     rng = random.Random(0)
     data = "".join(
-        json.dumps({"id": str(i), "text": " ".join(rng.choice(WORDS) for _ in range(14)), "lang": "en"}) + "\n"
+        json.dumps({"id": str(i), "text": " ".join(rng.choice(WORDS) for _ in range(14)), "lang": "en"})
+        + "\n"
         for i in range(a.posts)
     ).encode()
     mb = len(data) / 1e6
     baselines = {
-        ".gz": lambda p: io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace"),
+        # (the text wrapper closes what it wraps, as `with` in timed() closes it)
+        ".gz": lambda p: io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace"),  # noqa: SIM115
         ".zst": lambda p: io.TextIOWrapper(
-            zstandard.ZstdDecompressor().stream_reader(open(p, "rb")), encoding="utf-8", errors="replace"
+            zstandard.ZstdDecompressor().stream_reader(open(p, "rb")),  # noqa: SIM115
+            encoding="utf-8",
+            errors="replace",
         ),
     }
     with tempfile.TemporaryDirectory() as d:
