@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -251,3 +252,106 @@ def test_shutdown_saves_the_vector_index_beside_the_store(talker, post_db, tmp_p
     assert s.proc.returncode in (0, -15), s.log.read_text()[-2000:]
     assert "shutdown failed" not in s.log.read_text()
     assert Path(str(db) + ".faiss").stat().st_size > 0, "the rebuilt index was saved on shutdown"
+
+
+# ---- the quote and citation constraint, through the server ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def quoter(talker, tmp_path_factory) -> Path:
+    """The talker with its output head bent towards quote marks, brackets and digits: a
+    model set on quoting and citing, so the constraint has something to hold back. (The
+    head is tied to the embeddings; only these tokens' rows change.)"""
+    import torch
+
+    from mynah.checkpoint import load_model, save_checkpoint
+    from mynah.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(talker)
+    model = load_model(talker)
+    seen = []
+    hook = model.model.norm.register_forward_hook(lambda m, i, o: seen.append(o.detach()))
+    with torch.no_grad():
+        for text in ("What is happening with the zeppelin festival?", "people say the ferry is late"):
+            model(torch.tensor([tok.encode_doc(text)]))
+    hook.remove()
+    d = torch.cat([h.flatten(0, 1) for h in seen]).mean(0)
+    favour = [i for i in range(tok.vocab_size) if any(c in tok.decode([i]) for c in '"[]0123456789')]
+    with torch.no_grad():
+        w = model.lm_head.weight
+        w[favour] = w[favour] * 0.2 + 3.0 * d / d.norm() ** 2 * d.norm()
+    out = tmp_path_factory.mktemp("quoter") / "quoter"
+    save_checkpoint(model, out, tok)
+    return out
+
+
+@pytest.fixture(scope="module")
+def quoting_server(quoter, post_db, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("quoting")
+    s = LiveServer(quoter, "--posts", str(copy_store(post_db, tmp / "db")), "--max-batch", "4", tmp=tmp)
+    yield s
+    s.stop()
+
+
+def quote_spans(answer: str) -> list[str]:
+    """Every quoted span, the last one too if the answer ended inside it."""
+    parts = answer.split('"')
+    return [sp for sp in parts[1::2] if sp]
+
+
+OPENED_MARKER = re.compile(r"\[(\d+)")  # "[9" even unclosed
+
+
+def _ask(server, grounding: bool, seed: int) -> dict:
+    r = httpx.post(
+        server.url + "/v1/chat/completions",
+        json={
+            "model": "quoter",
+            "messages": [{"role": "user", "content": "What is happening with the zeppelin festival?"}],
+            "max_tokens": 48,
+            "temperature": 1.0,
+            "seed": seed,
+            "grounding": grounding,
+        },
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _post_texts(db: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        return [" ".join(t.split()) for (t,) in c.execute("SELECT text FROM posts")]
+
+
+def test_grounded_answers_quote_verbatim_and_cite_only_numbers_that_exist(quoting_server, post_db):
+    texts = _post_texts(post_db)
+    quotes = 0
+    for seed in range(6):
+        body = _ask(quoting_server, True, seed)
+        answer = body["choices"][0]["message"]["content"]
+        cites = body["citations"]
+        for digits in OPENED_MARKER.findall(answer):  # no [9] with fewer posts, not even begun
+            assert 1 <= int(digits) <= len(cites), (answer, len(cites))
+        spans = quote_spans(answer)
+        for span in spans:
+            quotes += 1
+            assert any(span in t for t in texts), (span, answer)
+        # the flags say what the answer did with each post
+        for c in cites:
+            assert c["cited"] == (f"[{c['index']}]" in answer), (c, answer)
+            post = next(t for t in texts if t.startswith(c["snippet"].rstrip("…")[:150]))
+            assert c["quoted"] == any(span in post for span in spans), (c, answer)
+    assert quotes >= 2  # the model did quote: the assertions above were not vacuous
+
+
+def test_without_grounding_the_same_model_writes_what_the_constraint_forbids(quoting_server, post_db):
+    # "grounding": false turns the processors off, and the same model then misquotes.
+    texts = _post_texts(post_db)
+    made_up = 0
+    for seed in range(6):
+        answer = _ask(quoting_server, False, seed)["choices"][0]["message"]["content"]
+        made_up += sum(1 for sp in quote_spans(answer) if not any(sp in t for t in texts))
+    assert made_up >= 1

@@ -330,31 +330,34 @@ def create_app(
         msgs = [
             {"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages
         ]
-        extra = None
+        grounded = None
         if req.grounding and store is None:
             raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
         if store is not None and req.grounding is not False:
-            from mynah.posts.ground import citations, fit, query_of
+            from mynah.posts.ground import fit, query_of
             from mynah.posts.search import search
 
             hits = await asyncio.to_thread(search, store, query_of(msgs), ground_k, embedder=embedder)
             # Posts fill what the context has left after the answer's room (the requested
             # max tokens, else a quarter of the context); the lowest-ranked go first.
             want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
-            ids, hits = fit(
+            grounded = fit(
                 msgs,
                 hits,
                 lambda m: st.tok.encode_chat(m, add_generation_prompt=True)[0],
                 max(st.engine.max_len - want, 1),
             )
-            extra = {"citations": citations(hits)}
+            ids = grounded.ids
         else:
             ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
         if req.top_logprobs is not None and not req.logprobs:
             raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
         params = sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
         lp = (req.top_logprobs or 0) if req.logprobs else None
-        run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, metrics)
+        # Grounded answers are held to their posts (processors/quotes.py), one state a choice.
+        procs = (lambda: grounded.processors(st.tok)) if grounded is not None and grounded.hits else None
+        run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, metrics, procs)
+        extra = (lambda texts: {"citations": grounded.citations(texts)}) if grounded is not None else None
         return await _respond(run, request, req, chat=True, model=name, extra=extra)
 
     @app.post("/v1/completions")
@@ -454,7 +457,7 @@ class _Run:
     """The sequences of one request, their text and their events, bridged from the
     scheduler thread to the request's event loop."""
 
-    def __init__(self, st: _State, prompts, params, seed, stop, logprobs, metrics):
+    def __init__(self, st: _State, prompts, params, seed, stop, logprobs, metrics, processors=None):
         from dataclasses import replace
 
         from mynah.generate import Detokenizer
@@ -470,6 +473,8 @@ class _Run:
         for i, ids in enumerate(prompts):
             # n choices of one request differ in seed, as OpenAI's do; a fixed seed stays repeatable.
             p = replace(params, seed=None if seed is None else seed + i)
+            if processors is not None:  # stateful: each sequence gets its own
+                p = replace(p, logits_processors=[*p.logits_processors, *processors()])
             self.seqs.append(Sequence(ids, p, self._callback(i), logprobs=logprobs))
         self.started = time.perf_counter()
 
@@ -552,7 +557,9 @@ def _token_info(tok, token: int, logprob: float, top) -> dict:
     return out
 
 
-async def _respond(run: _Run, request: Request, req, chat: bool, model: str, extra: dict | None = None):
+async def _respond(
+    run: _Run, request: Request, req, chat: bool, model: str, extra: Callable[[list[str]], dict] | None = None
+):
     rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
     created = int(time.time())
     fp = run.st.fingerprint
@@ -625,7 +632,7 @@ async def _respond(run: _Run, request: Request, req, chat: bool, model: str, ext
         "system_fingerprint": fp,
         "choices": choices,
         "usage": run.usage(),
-        **(extra or {}),
+        **(extra(texts) if extra else {}),
     }
 
 
@@ -650,10 +657,10 @@ async def _stream(
     fp,
     chat: bool,
     include_usage: bool,
-    extra: dict | None = None,
+    extra: Callable[[list[str]], dict] | None = None,
 ):
     """Server-sent events exactly as OpenAI sends them; the client going away cancels.
-    `extra` (grounding's citations) rides on the final chunk before [DONE]."""
+    `extra(texts)` (grounding's citations) rides on the final chunk before [DONE]."""
 
     def chunk(choices: list, usage=None) -> dict:
         body = {
@@ -696,7 +703,9 @@ async def _stream(
             )
             if (out := put(first)) is not None:
                 yield out
+        texts = [""] * len(run.seqs)
         async for i, text, reason, step in run.events():
+            texts[i] += text
             lp = None
             if step.logprob is not None and step.token is not None and step.token not in run.st.tok.stop_ids:
                 info = [(step.token, step.logprob, step.top_logprobs)]
@@ -717,7 +726,7 @@ async def _stream(
         if include_usage and (out := put(chunk([], run.usage()))) is not None:
             yield out
         if held is not None:
-            yield sse({**held, **(extra or {})})
+            yield sse({**held, **(extra(texts) if extra else {})})
         yield "data: [DONE]\n\n"
     except APIError as e:
         yield f"data: {json.dumps(error_body(e.message, e.type, e.param, e.code))}\n\n"
