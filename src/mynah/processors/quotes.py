@@ -280,9 +280,11 @@ class QuoteConstraint:
         if self.seen is None:
             self.seen = len(history)  # the prompt
         for t in history[self.seen :]:
-            nxt = self.machine.feed(self.state, self.vocab.bytes[t])
+            # (a model's vocabulary may be padded past the tokenizer's: such ids are no text)
+            piece = self.vocab.bytes[t] if t < len(self.vocab.bytes) else b""
+            nxt = self.machine.feed(self.state, piece)
             if nxt is None:  # a forced close (see _compute)
-                nxt = self.machine.feed(self.state, self.vocab.bytes[t], forced=True)
+                nxt = self.machine.feed(self.state, piece, forced=True)
             if nxt is None:  # a token sampled where nothing was masked: carry on leniently
                 nxt = self.state.copy()
                 nxt.mode, nxt.pending, nxt.due = OUT, b"", None
