@@ -334,18 +334,19 @@ def create_app(
         if req.grounding and store is None:
             raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
         if store is not None and req.grounding is not False:
-            from mynah.posts.ground import fit, query_of
+            from mynah.posts.ground import fit_with_answer, grounding_report, query_of
             from mynah.posts.search import search
 
-            hits = await asyncio.to_thread(search, store, query_of(msgs), ground_k, embedder=embedder)
-            # Posts fill what the context has left after the answer's room (the requested
-            # max tokens, else a quarter of the context); the lowest-ranked go first.
+            found = await asyncio.to_thread(search, store, query_of(msgs), ground_k, embedder=embedder)
+            # The posts get their room before the answer: a requested max_tokens (else a
+            # quarter of the context) shrinks to a minimum rather than a post being dropped.
             want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
-            grounded = fit(
+            grounded = fit_with_answer(
                 msgs,
-                hits,
+                found,
                 lambda m: st.tok.encode_chat(m, add_generation_prompt=True)[0],
-                max(st.engine.max_len - want, 1),
+                st.engine.max_len,
+                want,
             )
             ids = grounded.ids
         else:
@@ -357,7 +358,10 @@ def create_app(
         # Grounded answers are held to their posts (processors/quotes.py), one state a choice.
         procs = (lambda: grounded.processors(st.tok)) if grounded is not None and grounded.hits else None
         run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, metrics, procs)
-        extra = (lambda texts: {"citations": grounded.citations(texts)}) if grounded is not None else None
+        extra = None
+        if grounded is not None:
+            report = grounding_report(len(found), grounded, st.engine.max_len, params.max_tokens)
+            extra = lambda texts: {"citations": grounded.citations(texts), "grounding": report}  # noqa: E731
         return await _respond(run, request, req, chat=True, model=name, extra=extra)
 
     @app.post("/v1/completions")
