@@ -207,9 +207,9 @@ def cmd_demo(a) -> None:
     else:
         print(f"[1/5] reusing sample network in {data}")
     if not is_finished(base):
-        print(f"[2/5] pretraining recipe 'tiny' -> {base}")
+        print(f"[2/5] pretraining recipe 'demo' (tiny with a 512-token context) -> {base}")
         pretrain(
-            "tiny", data / "posts.jsonl", base, max_steps=a.train_steps, resume=latest_state(base) is not None
+            "demo", data / "posts.jsonl", base, max_steps=a.train_steps, resume=latest_state(base) is not None
         )
     else:
         print(f"[2/5] reusing finished pretraining run in {base}")
@@ -220,6 +220,7 @@ def cmd_demo(a) -> None:
             data / "conversations.jsonl",
             chat,
             max_steps=a.sft_steps,
+            recipe="demo",
             resume=latest_state(chat) is not None,
         )
     else:
@@ -466,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_corpus_build)
 
     p = sub.add_parser("train", help="pretrain a recipe on posts (run under torchrun for data parallelism)")
-    p.add_argument("--recipe", default="tiny", help="tiny, small or moe-tiny")
+    p.add_argument("--recipe", default="tiny", help="tiny, demo, small or moe-tiny")
     p.add_argument("--data", required=True, help="a posts .jsonl file or a corpus folder")
     p.add_argument("--out", required=True, help="run folder: checkpoint, metrics.csv, loss.png")
     p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
@@ -513,10 +514,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posts", type=int, default=20000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--train-steps", type=int, default=None, help="pretraining steps (default: the tiny recipe's)"
+        "--train-steps", type=int, default=None, help="pretraining steps (default: the demo recipe's)"
     )
     p.add_argument(
-        "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the tiny recipe's)"
+        "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the demo recipe's)"
     )
     p.add_argument("--port", type=int, default=8000, help="port of the chat page and API")
     p.add_argument("--chat", action="store_true", help="chat in the terminal instead of serving")

@@ -76,6 +76,18 @@ def small() -> Recipe:
     return Recipe("small", model, train, sft)
 
 
+def demo() -> Recipe:
+    """`tiny` with a 512-token context, for `mynah demo`: a grounded prompt needs room for
+    its posts as well as the question and the answer (256 tokens held about one post).
+    Same tokens per step as tiny (8 x 512 = 16 x 256), so a step costs about the same."""
+    r = tiny()
+    r.name = "demo"
+    r.model.max_seq_len = 512
+    r.train.seq_len, r.train.micro_batch = 512, 8
+    r.sft.seq_len, r.sft.micro_batch = 512, 8
+    return r
+
+
 def moe_tiny() -> Recipe:
     """The tiny recipe with a Mixtral/Grok-1 style FFN: 4 experts, top-2 routing."""
     r = tiny()
@@ -84,7 +96,7 @@ def moe_tiny() -> Recipe:
     return r
 
 
-RECIPES = {"tiny": tiny, "small": small, "moe-tiny": moe_tiny}
+RECIPES = {"tiny": tiny, "demo": demo, "small": small, "moe-tiny": moe_tiny}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -1,0 +1,390 @@
+"""The OpenAI completions APIs: POST /v1/chat/completions and POST /v1/completions, over the
+continuous-batching scheduler. Response bodies and stream chunks follow OpenAI's published
+schemas field for field; a grounded chat answer (with --posts) is held to its posts by the
+quote constraint and carries its citations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from mynah.serve.context import APIError, Ctx, ModelState, error_body, invalid
+from mynah.serve.protocol import ChatCompletionRequest, CompletionRequest
+
+router = APIRouter()
+
+
+@router.post("/v1/chat/completions")
+async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
+    ctx.authorize(request)
+    ctx.check_model(req.model)
+    st = ctx.ready()
+    if len(req.messages) > ctx.limits.max_messages:
+        raise invalid(
+            f"{len(req.messages)} messages; this server allows at most {ctx.limits.max_messages}", "messages"
+        )
+    msgs = [
+        {"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages
+    ]
+    grounded = None
+    if req.grounding and ctx.store is None:
+        raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
+    if ctx.store is not None and req.grounding is not False:
+        from mynah.posts.ground import fit_with_answer, grounding_report, query_of
+        from mynah.posts.search import search
+
+        found = await asyncio.to_thread(
+            search, ctx.store, query_of(msgs), ctx.ground_k, embedder=ctx.embedder
+        )
+        # The posts get their room before the answer: a requested max_tokens (else a
+        # quarter of the context) shrinks to a minimum rather than a post being dropped.
+        want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
+        grounded = fit_with_answer(
+            msgs,
+            found,
+            lambda m: st.tok.encode_chat(m, add_generation_prompt=True)[0],
+            st.engine.max_len,
+            want,
+        )
+        ids = grounded.ids
+    else:
+        ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
+    if req.top_logprobs is not None and not req.logprobs:
+        raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
+    params = ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
+    lp = (req.top_logprobs or 0) if req.logprobs else None
+    # Grounded answers are held to their posts (processors/quotes.py), one state a choice.
+    procs = (lambda: grounded.processors(st.tok)) if grounded is not None and grounded.hits else None
+    run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, ctx.metrics, procs)
+    extra = None
+    if grounded is not None:
+        report = grounding_report(len(found), grounded, st.engine.max_len, params.max_tokens)
+        extra = lambda texts: {"citations": grounded.citations(texts), "grounding": report}  # noqa: E731
+    return await _respond(run, request, req, chat=True, model=ctx.name, extra=extra)
+
+
+@router.post("/v1/completions")
+async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
+    ctx.authorize(request)
+    ctx.check_model(req.model)
+    st = ctx.ready()
+    prompts = _prompts(req.prompt, st.tok)
+    if len(prompts) * req.n > ctx.limits.max_n:
+        raise invalid(
+            f"{len(prompts)} prompts x n={req.n}; this server allows at most {ctx.limits.max_n} choices", "n"
+        )
+    params = ctx.sampling(req, req.max_tokens, max(len(p) for p in prompts))
+    run = _Run(
+        st,
+        [p for p in prompts for _ in range(req.n)],
+        params,
+        req.seed,
+        req.stops(),
+        req.logprobs,
+        ctx.metrics,
+    )
+    return await _respond(run, request, req, chat=False, model=ctx.name)
+
+
+def _prompts(prompt, tok) -> list[list[int]]:
+    if isinstance(prompt, str):
+        prompt = [prompt]
+    if prompt and isinstance(prompt[0], int):
+        prompt = [prompt]
+    if not prompt:
+        raise invalid("prompt is empty", "prompt")
+    out = []
+    for p in prompt:
+        ids = tok.encode_doc(p) if isinstance(p, str) else list(p)
+        if not ids or any(not 0 <= t < tok.vocab_size for t in ids):
+            raise invalid("prompt token ids must be in the vocabulary", "prompt")
+        out.append(ids)
+    return out
+
+
+class _Run:
+    """The sequences of one request, their text and their events, bridged from the
+    scheduler thread to the request's event loop."""
+
+    def __init__(self, st: ModelState, prompts, params, seed, stop, logprobs, metrics, processors=None):
+        from dataclasses import replace
+
+        from mynah.generate import Detokenizer
+        from mynah.serve.scheduler import Sequence
+
+        self.st, self.metrics = st, metrics
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.prompt_tokens = sum(len(p) for p in prompts)
+        self.detoks = [Detokenizer(st.tok, stop) for _ in prompts]
+        self.completion_tokens = [0] * len(prompts)
+        self.seqs = []
+        for i, ids in enumerate(prompts):
+            # n choices of one request differ in seed, as OpenAI's do; a fixed seed stays repeatable.
+            p = replace(params, seed=None if seed is None else seed + i)
+            if processors is not None:  # stateful: each sequence gets its own
+                p = replace(p, logits_processors=[*p.logits_processors, *processors()])
+            self.seqs.append(Sequence(ids, p, self._callback(i), logprobs=logprobs))
+        self.started = time.perf_counter()
+
+    def _callback(self, i: int):
+        def on_step(step) -> None:
+            if step.finish_reason:  # counted here: a client that left reads no more events
+                # a stop string ends its sequence by a cancel (see events); it stopped
+                stopped = step.finish_reason == "cancelled" and self.detoks[i].stopped
+                self.metrics.finished.labels("stop" if stopped else step.finish_reason).inc()
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, (i, step))
+
+        return on_step
+
+    def submit(self) -> None:
+        from mynah.engine import ContextOverflow
+        from mynah.serve.scheduler import QueueFull
+
+        try:
+            self.st.scheduler.submit(self.seqs)
+        except QueueFull as e:
+            raise APIError(
+                429, f"the server is busy ({e}); retry after a second", "rate_limit_error", code="queue_full"
+            ) from None
+        except ContextOverflow as e:
+            raise invalid(str(e), "messages", "context_length_exceeded") from None
+
+    def cancel(self) -> None:
+        for s in self.seqs:
+            s.cancel()
+
+    async def events(self) -> AsyncIterator[tuple[int, str, str | None, object]]:
+        """(choice, new text, finish reason, step) until every choice has finished."""
+        open_ = set(range(len(self.seqs)))
+        last = [0.0] * len(self.seqs)
+        while open_:
+            i, step = await self.queue.get()
+            if i not in open_:
+                continue
+            d = self.detoks[i]
+            now = time.perf_counter()
+            if step.token is not None:
+                self.completion_tokens[i] += 1
+                if last[i] == 0.0:
+                    self.metrics.ttft.observe(now - self.started)
+                else:
+                    self.metrics.itl.observe(now - last[i])
+                last[i] = now
+                self.metrics.generated.inc()
+            reason = step.finish_reason
+            text = d.push(
+                step.token if step.token not in self.st.tok.stop_ids else None, final=reason is not None
+            )
+            if d.stopped and reason is None:
+                self.seqs[i].cancel()  # a stop string: the scheduler frees the slot next step
+                reason = "stop"
+            if reason == "cancelled" and d.stopped:
+                continue  # the cancel above; "stop" was already reported
+            if reason == "error":
+                raise APIError(500, "generation failed on the server", "server_error")
+            if reason:
+                open_.discard(i)
+            yield i, text, reason, step
+
+    def usage(self) -> dict:
+        c = sum(self.completion_tokens)
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": c,
+            "total_tokens": self.prompt_tokens + c,
+        }
+
+
+def _token_info(tok, token: int, logprob: float, top) -> dict:
+    def one(t: int, lp: float) -> dict:
+        b = tok.piece_bytes(t)
+        return {"token": b.decode("utf-8", errors="replace"), "logprob": lp, "bytes": list(b)}
+
+    out = one(token, logprob)
+    out["top_logprobs"] = [one(t, lp) for t, lp in top or []]
+    return out
+
+
+async def _respond(
+    run: _Run, request: Request, req, chat: bool, model: str, extra: Callable[[list[str]], dict] | None = None
+):
+    rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
+    created = int(time.time())
+    fp = run.st.fingerprint
+    run.submit()
+    run.metrics.prompt.inc(run.prompt_tokens)
+    if req.stream:
+        include_usage = bool(req.stream_options and req.stream_options.include_usage)
+        return StreamingResponse(
+            _stream(run, request, rid, created, model, fp, chat, include_usage, extra),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    texts = [""] * len(run.seqs)
+    reasons: list[str | None] = [None] * len(run.seqs)
+    lps: list[list] = [[] for _ in run.seqs]
+    events = run.events()
+    try:
+        while True:
+            # Wake up now and then to notice a client that has gone, and free its slots.
+            nxt = asyncio.ensure_future(events.__anext__())
+            while not nxt.done():
+                await asyncio.wait({nxt}, timeout=0.5)
+                if not nxt.done() and await request.is_disconnected():
+                    nxt.cancel()
+                    run.cancel()
+                    return Response(status_code=499)
+            try:
+                i, text, reason, step = nxt.result()
+            except StopAsyncIteration:
+                break
+            texts[i] += text
+            if reason:
+                reasons[i] = reason
+            if step.token is not None and step.logprob is not None and step.token not in run.st.tok.stop_ids:
+                lps[i].append((step.token, step.logprob, step.top_logprobs))
+    finally:
+        run.cancel()
+    choices = []
+    for i, (text, reason) in enumerate(zip(texts, reasons)):
+        if chat:
+            choices.append(
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                    "logprobs": None
+                    if run.seqs[i].logprobs is None
+                    else {
+                        "content": [_token_info(run.st.tok, t, lp, top) for t, lp, top in lps[i]],
+                        "refusal": None,
+                    },
+                    "finish_reason": reason,
+                }
+            )
+        else:
+            choices.append(
+                {
+                    "index": i,
+                    "text": text,
+                    "logprobs": None
+                    if run.seqs[i].logprobs is None
+                    else _completion_logprobs(run.st.tok, lps[i]),
+                    "finish_reason": reason,
+                }
+            )
+    return {
+        "id": rid,
+        "object": "chat.completion" if chat else "text_completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fp,
+        "choices": choices,
+        "usage": run.usage(),
+        **(extra(texts) if extra else {}),
+    }
+
+
+def _completion_logprobs(tok, lps: list) -> dict:
+    tokens, token_lps, tops, offsets, at = [], [], [], [], 0
+    for t, lp, top in lps:
+        s = tok.piece_bytes(t).decode("utf-8", errors="replace")
+        tokens.append(s)
+        token_lps.append(lp)
+        tops.append({tok.piece_bytes(u).decode("utf-8", errors="replace"): v for u, v in top or []})
+        offsets.append(at)
+        at += len(s)
+    return {"tokens": tokens, "token_logprobs": token_lps, "top_logprobs": tops, "text_offset": offsets}
+
+
+async def _stream(
+    run: _Run,
+    request: Request,
+    rid,
+    created,
+    model,
+    fp,
+    chat: bool,
+    include_usage: bool,
+    extra: Callable[[list[str]], dict] | None = None,
+):
+    """Server-sent events exactly as OpenAI sends them; the client going away cancels.
+    `extra(texts)` (grounding's citations) rides on the final chunk before [DONE]."""
+
+    def chunk(choices: list, usage=None) -> dict:
+        body = {
+            "id": rid,
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": fp,
+            "choices": choices,
+        }
+        if include_usage:
+            body["usage"] = usage
+        return body
+
+    def sse(body: dict) -> str:
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    # With `extra`, each chunk waits for the next, so the last one can carry it.
+    held = None
+
+    def put(body: dict) -> str | None:
+        nonlocal held
+        out, held = held, body
+        if not extra:
+            out, held = body, None
+        return None if out is None else sse(out)
+
+    try:
+        if chat:  # the first chunk of each choice carries the role
+            first = chunk(
+                [
+                    {
+                        "index": i,
+                        "delta": {"role": "assistant", "content": ""},
+                        "logprobs": None,
+                        "finish_reason": None,
+                    }
+                    for i in range(len(run.seqs))
+                ]
+            )
+            if (out := put(first)) is not None:
+                yield out
+        texts = [""] * len(run.seqs)
+        async for i, text, reason, step in run.events():
+            texts[i] += text
+            lp = None
+            if step.logprob is not None and step.token is not None and step.token not in run.st.tok.stop_ids:
+                info = [(step.token, step.logprob, step.top_logprobs)]
+                lp = (
+                    {"content": [_token_info(run.st.tok, *x) for x in info], "refusal": None}
+                    if chat
+                    else _completion_logprobs(run.st.tok, info)
+                )
+            if not text and not reason and lp is None:
+                continue  # a token still held back (a possible stop string, a split character)
+            if chat:
+                delta = {"content": text} if text or not reason else {}
+                body = chunk([{"index": i, "delta": delta, "logprobs": lp, "finish_reason": reason}])
+            else:
+                body = chunk([{"index": i, "text": text, "logprobs": lp, "finish_reason": reason}])
+            if (out := put(body)) is not None:
+                yield out
+        if include_usage and (out := put(chunk([], run.usage()))) is not None:
+            yield out
+        if held is not None:
+            yield sse({**held, **(extra(texts) if extra else {})})
+        yield "data: [DONE]\n\n"
+    except APIError as e:
+        yield f"data: {json.dumps(error_body(e.message, e.type, e.param, e.code))}\n\n"
+    finally:
+        run.cancel()  # the client left (or we finished): free the slots at the next step
