@@ -174,3 +174,123 @@ def test_citations_show_as_cards_linked_to_the_posts(server, page):
     page.click("#send")
     page.wait_for_selector(".msg.assistant >> nth=1 >> xpath=self::*[@data-state='done']")
     assert page.locator(".msg.assistant >> nth=1").locator(".citation").count() == 0
+
+
+# An answer as the server streams it (`chat.completion.chunk`s, the citations on the last
+# one, then [DONE]), canned so its markers are known: [1] and [2] are posts the answer
+# has, [7] is not, and a code span shows a literal `[1]`. A marker is split across chunks,
+# as tokens split them. The filler puts the cards below the fold, so following a marker
+# has to scroll.
+CITED_ANSWER = (
+    'People like **zeppelins** [1] and one wrote "they just float" [2].\n'
+    "There is no post [7], and in code `[1]` is just text.\n\n"
+    "```\n[2] in a block\n```\n\n" + "\n\n".join(f"More of the answer, line {k}." for k in range(40))
+)
+CITED_POSTS = [
+    {"index": 1, "cited": True, "quoted": False, "snippet": "zeppelins over the bay"},
+    {"index": 2, "cited": True, "quoted": True, "snippet": "they just float"},
+    {"index": 3, "cited": False, "quoted": False, "snippet": "see [1] and [2], says this post"},
+]
+
+
+def canned_stream(text: str, citations: list[dict]) -> str:
+    def chunk(delta: dict, finish=None, **extra) -> str:
+        body = {
+            "id": "chatcmpl-canned",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "canned",
+            "system_fingerprint": "fp_canned",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    cut = text.index("[2]") + 1  # "[" in one chunk, "2]" in the next
+    parts = [text[:20], text[20:cut], text[cut:]]
+    cards = [
+        {
+            "id": str(100 + c["index"]),
+            "platform": "x",
+            "author": f"poster{c['index']}",
+            "created_at": "2024-05-01T12:00:00Z",
+            "url": f"https://x.com/i/status/{100 + c['index']}",
+            **c,
+        }
+        for c in citations
+    ]
+    return (
+        chunk({"role": "assistant", "content": ""})
+        + "".join(chunk({"content": p}) for p in parts)
+        + chunk({}, "stop", citations=cards)
+        + "data: [DONE]\n\n"
+    )
+
+
+def test_citation_markers_link_to_their_cards_and_unused_posts_are_dimmed(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.click("#new")
+    body = canned_stream(CITED_ANSWER, CITED_POSTS)
+    page.route(
+        "**/v1/chat/completions",
+        lambda route: route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body),
+    )
+    page.fill("#input", "zeppelin photos")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done]")
+    page.unroute("**/v1/chat/completions")
+
+    def check(msg):
+        """The links, the cards and their classes of one rendered answer."""
+        number = msg.get_attribute("data-msg")
+        links = msg.locator(":scope > p a")  # the answer's own links, not the cards
+        assert [links.nth(i).inner_text() for i in range(links.count())] == ["[1]", "[2]"]
+        assert [links.nth(i).get_attribute("href") for i in range(2)] == [
+            f"#cite-{number}-{n}" for n in (1, 2)
+        ]
+        for n in (1, 2, 3):  # each card is this message's own, under its id
+            card = msg.locator(f"#cite-{number}-{n}")
+            assert card.count() == 1 and card.inner_text().startswith(f"[{n}] @poster{n}")
+        assert page.locator(f"#cite-{number}-1").evaluate("(e, m) => m.contains(e)", msg.element_handle())
+        # [7] names no citation, and markers in code are code: all plain text
+        text = msg.locator("p").nth(0).inner_text()
+        assert "There is no post [7], and in code [1] is just text." in text
+        assert msg.locator("code a, pre a").count() == 0
+        assert (
+            msg.locator("p code").inner_text() == "[1]"
+            and msg.locator("pre").inner_text() == "[2] in a block"
+        )
+        # the post the answer neither cites nor quotes is dimmed; the used ones are not
+        classes = [msg.locator(f"#cite-{number}-{n}").get_attribute("class").split() for n in (1, 2, 3)]
+        assert ["unused" in c for c in classes] == [False, False, True]
+        assert msg.locator(f"#cite-{number}-3").evaluate("e => getComputedStyle(e).opacity") == "0.5"
+        assert [msg.locator(f"#cite-{number}-{n} .badge").count() for n in (1, 2, 3)] == [0, 1, 0]
+        # a marker inside a post's snippet is the post's text, never a link
+        snippet = msg.locator(f"#cite-{number}-3 .snippet")
+        assert snippet.inner_text() == "see [1] and [2], says this post"
+        assert snippet.locator("a").count() == 0
+        return number, links
+
+    msg = page.locator(".msg.assistant").last
+    number, links = check(msg)
+    # following [2] scrolls its card into view, highlights it and sets the hash
+    card2 = msg.locator(f"#cite-{number}-2")
+    links.nth(1).scroll_into_view_if_needed()
+    expect(card2).not_to_be_in_viewport()
+    links.nth(1).click()
+    assert page.evaluate("location.hash") == f"#cite-{number}-2"
+    expect(card2).to_be_in_viewport()
+    assert "highlight" in card2.get_attribute("class").split()
+    assert page.locator(".citation.highlight").count() == 1
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-cite-links.png"), full_page=True)
+
+    # the conversation restored from localStorage links its markers the same way
+    page.reload()
+    page.wait_for_selector(".msg.assistant .citation")
+    msg = page.locator(".msg.assistant").last
+    assert check(msg)[0] == number
+    assert page.evaluate("window.pwned === undefined")

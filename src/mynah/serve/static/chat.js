@@ -10,6 +10,9 @@ const grounding = $("grounding");
 let history = JSON.parse(localStorage.getItem("mynah.history") || "[]");
 let model = null;
 let controller = null;
+// Each bubble's number, which names its citation cards (cite-<number>-<n>). It restarts
+// with the conversation, so a restored conversation gets the same ids as before a reload.
+let msgCount = 0;
 
 for (const id of SETTINGS) {
   const saved = localStorage.getItem("mynah." + id);
@@ -31,6 +34,7 @@ $("new").addEventListener("click", () => {
   history = [];
   save();
   log.replaceChildren();
+  msgCount = 0;
   input.focus();
 });
 
@@ -48,16 +52,54 @@ function headers() {
 function bubble(role, text, citations) {
   const div = document.createElement("div");
   div.className = "msg " + role;
-  if (role === "assistant") div.appendChild(renderMarkdown(text));
+  div.dataset.msg = String(++msgCount);
+  if (role === "assistant") renderAnswer(div, text, citations);
   else div.textContent = text;
-  citationCards(div, citations);
   log.appendChild(div);
   div.scrollIntoView({ block: "end" });
   return div;
 }
 
+// An answer and its cards, built anew whole: while it streams its citations are not known
+// yet, so its [n] markers become links only in the last render, once they are.
+function renderAnswer(div, text, citations) {
+  div.replaceChildren(renderMarkdown(text, citeLinker(div, citations)));
+  citationCards(div, citations);
+}
+
+function cardId(div, n) {
+  return `cite-${div.dataset.msg}-${n}`;
+}
+
+// renderMarkdown's `cite`: a marker [n] links to card n of this answer when the answer has
+// a citation n; any other [n] stays text (the model may write one the server never sent).
+function citeLinker(div, citations) {
+  const byIndex = new Map((citations || []).map((c) => [Number(c.index), c]));
+  return (n) => {
+    const c = byIndex.get(n);
+    if (!c) return null;
+    const a = document.createElement("a");
+    a.className = "cite";
+    a.textContent = `[${n}]`;
+    a.href = "#" + cardId(div, n); // the browser scrolls to the card and sets the hash
+    a.title = c.author ? "@" + c.author : "unknown author"; // a property: set as text
+    a.addEventListener("click", () => highlight(document.getElementById(cardId(div, n))));
+    return a;
+  };
+}
+
+// One card is highlighted at a time: the one a marker was last followed to. The click sets
+// the class itself, so the highlight does not hang on the browser's target element alone
+// (:target, also styled, covers a reload that keeps the hash).
+function highlight(card) {
+  for (const old of document.querySelectorAll(".citation.highlight")) old.classList.remove("highlight");
+  if (card) card.classList.add("highlight");
+}
+
 // The posts an answer was grounded in, as cards linking to them. Everything in a card is
-// set as text (posts are written by anyone); only http(s) URLs become links.
+// set as text (posts are written by anyone); only http(s) URLs become links. A post the
+// answer neither cites nor quotes is dimmed; citations from before the server sent these
+// flags (no `cited`, no `quoted`) are not, as nothing is known of their use.
 function citationCards(div, citations) {
   if (!citations || !citations.length) return;
   const box = document.createElement("div");
@@ -66,6 +108,8 @@ function citationCards(div, citations) {
     const safe = typeof c.url === "string" && /^https?:\/\//i.test(c.url);
     const card = document.createElement(safe ? "a" : "div");
     card.className = "citation";
+    card.id = cardId(div, c.index);
+    if (c.cited === false && c.quoted === false) card.classList.add("unused");
     if (safe) {
       card.href = c.url;
       card.target = "_blank";
@@ -74,6 +118,12 @@ function citationCards(div, citations) {
     const who = document.createElement("div");
     who.className = "who";
     who.textContent = `[${c.index}] ` + (c.author ? "@" + c.author : "unknown author");
+    if (c.quoted) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "quoted";
+      who.append(" ", badge);
+    }
     const when = document.createElement("div");
     when.className = "when";
     when.textContent = [c.created_at, c.platform].filter(Boolean).join(" · ");
@@ -169,7 +219,7 @@ async function send(text) {
       }
       div.scrollIntoView({ block: "end" });
     }
-    citationCards(div, citations);
+    renderAnswer(div, answer, citations);
     div.dataset.state = "done";
     if (finish === "length") note(div, "(cut off at the token limit)");
     status.textContent = usage ? `${usage.completion_tokens} tokens` : "";

@@ -2,11 +2,13 @@
 // model output becomes a text node, so no output can inject markup or script. Links are
 // made only for http(s) URLs. Covers what chat answers use: paragraphs, line breaks,
 // fenced and inline code, **bold**, *italic*, headings, bullet and numbered lists,
-// > quotes, and [text](url) / bare URLs.
+// > quotes, and [text](url) / bare URLs. A citation marker [n] goes to `cite(n)`, which
+// returns a node for it (a link to the cited post's card) or null to leave it as text;
+// markers in code stay code, so an answer can still show a literal [1].
 "use strict";
 
 (function (global) {
-  function inline(parent, text) {
+  function inline(parent, text, cite) {
     // code spans first, so nothing inside them is formatted
     const parts = text.split(/(`[^`\n]+`)/);
     for (const part of parts) {
@@ -15,29 +17,32 @@
         code.textContent = part.slice(1, -1);
         parent.appendChild(code);
       } else {
-        emphasis(parent, part);
+        emphasis(parent, part, cite);
       }
     }
   }
 
-  const TOKEN = /(\*\*[^*\n]+\*\*|\*[^*\s][^*\n]*\*|\[[^\]\n]+\]\(https?:\/\/[^\s)]+\)|https?:\/\/[^\s<>"')\]]+)/;
+  // [n] comes last: at the same place, a [text](url) link wins over a bare marker.
+  const TOKEN = /(\*\*[^*\n]+\*\*|\*[^*\s][^*\n]*\*|\[[^\]\n]+\]\(https?:\/\/[^\s)]+\)|https?:\/\/[^\s<>"')\]]+|\[\d{1,4}\])/;
 
-  function emphasis(parent, text) {
+  function emphasis(parent, text, cite) {
     for (const part of text.split(TOKEN)) {
       if (!part) continue;
-      let m;
+      let m, node;
       if (part.startsWith("**") && part.endsWith("**") && part.length > 4) {
         const b = document.createElement("strong");
-        emphasis(b, part.slice(2, -2));
+        emphasis(b, part.slice(2, -2), cite);
         parent.appendChild(b);
       } else if (part.startsWith("*") && part.endsWith("*") && part.length > 2) {
         const i = document.createElement("em");
-        emphasis(i, part.slice(1, -1));
+        emphasis(i, part.slice(1, -1), cite);
         parent.appendChild(i);
       } else if ((m = part.match(/^\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)$/))) {
         parent.appendChild(link(m[1], m[2]));
       } else if (/^https?:\/\//.test(part)) {
         parent.appendChild(link(part, part));
+      } else if ((m = part.match(/^\[(\d+)\]$/)) && cite && (node = cite(Number(m[1])))) {
+        parent.appendChild(node);
       } else {
         parent.appendChild(document.createTextNode(part));
       }
@@ -53,7 +58,7 @@
     return a;
   }
 
-  function render(source) {
+  function render(source, cite) {
     const root = document.createDocumentFragment();
     const lines = String(source).split("\n");
     let i = 0;
@@ -74,7 +79,7 @@
       let m;
       if ((m = line.match(/^(#{1,6})\s+(.*)$/))) {
         const h = document.createElement("h" + Math.min(6, m[1].length + 2));
-        inline(h, m[2]);
+        inline(h, m[2], cite);
         root.appendChild(h);
         i++;
         continue;
@@ -84,7 +89,7 @@
         const list = document.createElement(ordered ? "ol" : "ul");
         while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
           const li = document.createElement("li");
-          inline(li, lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, ""));
+          inline(li, lines[i].replace(/^\s*([-*+]|\d+[.)])\s+/, ""), cite);
           list.appendChild(li);
           i++;
         }
@@ -95,7 +100,7 @@
         const q = document.createElement("blockquote");
         const body = [];
         while (i < lines.length && /^>\s?/.test(lines[i])) body.push(lines[i++].replace(/^>\s?/, ""));
-        q.appendChild(render(body.join("\n")));
+        q.appendChild(render(body.join("\n"), cite));
         root.appendChild(q);
         continue;
       }
@@ -109,7 +114,7 @@
       while (i < lines.length && lines[i].trim() && !/^(```|#{1,6}\s|>|\s*([-*+]|\d+[.)])\s+)/.test(lines[i])) body.push(lines[i++]);
       body.forEach((l, k) => {
         if (k) p.appendChild(document.createElement("br"));
-        inline(p, l);
+        inline(p, l, cite);
       });
       root.appendChild(p);
     }
