@@ -136,3 +136,31 @@ def test_with_no_posts_quotes_never_open(tok):
         text, _ = _constrained_sample(tok, [], seed, steps=60)
         assert not any(c in text for c in '"“„«'), text
         assert not re.search(r"\[\d", text), text
+
+
+def test_a_processor_composed_after_the_constraint_cannot_revive_what_it_removed(tok):
+    # Constraints first, biases after (processors/__init__.py): a +50 bias on every quote
+    # mark and digit still writes only verbatim quotes and existing numbers.
+    from mynah.engine import SamplingParams, process_logits
+
+    marks = [i for i in range(tok.vocab_size) if any(c in tok.decode([i]) for c in '"[]0123456789')]
+
+    def bias(history, logits):
+        logits = logits.clone()
+        logits[marks] += 50.0
+        return logits
+
+    for seed in range(4):
+        p = SamplingParams(temperature=1.0, logits_processors=[QuoteConstraint(tok, SOURCES), bias])
+        g = torch.Generator().manual_seed(seed)
+        history = tok.encode("prompt")
+        start = len(history)
+        for _ in range(60):
+            out = process_logits(torch.randn(tok.vocab_size, generator=g), history, p, start)
+            history.append(int(torch.multinomial(torch.softmax(out, -1), 1, generator=g)))
+        text = tok.decode(history[start:])
+        assert '"' in text  # the bias had its way where the rules allow
+        for m in QUOTE.finditer(text):
+            span = next(x for x in m.groups() if x is not None)
+            assert any(span in s.text for s in SOURCES), (span, text)
+        assert all(1 <= int(n) <= 3 for n in re.findall(r"\[(\d+)", text)), text
