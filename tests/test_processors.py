@@ -164,3 +164,17 @@ def test_a_processor_composed_after_the_constraint_cannot_revive_what_it_removed
             span = next(x for x in m.groups() if x is not None)
             assert any(span in s.text for s in SOURCES), (span, text)
         assert all(1 <= int(n) <= 3 for n in re.findall(r"\[(\d+)", text)), text
+
+
+def test_a_post_that_itself_quotes_cannot_smuggle_a_bad_marker(tok):
+    src = [Source(1, "x", 'the mayor said "we will fix the ferry" [9] tomorrow at noon')]
+    # The post's own quote mark closes ours (a close is preferred to going on), so its
+    # [9] can never follow as part of the quote: the next marker must be [1].
+    assert run('"the mayor said " [9]', src) is None
+    assert run('"the mayor said " [1]', src) is not None
+    for seed in range(3):
+        text, proc = _constrained_sample(tok, src, seed, steps=120)
+        # Read by the rules, the whole text is allowed, and its only citation is post 1: a
+        # "[9]" in it is the post's own text inside a quote, never a marker.
+        assert run(text, src) is not None, text
+        assert proc.cited <= {0}, text

@@ -316,7 +316,8 @@ class QuoteConstraint:
     def _compute(self, st: State) -> tuple[list[int] | None, list[int]]:
         v = self.vocab
         if st.mode == IN:
-            allowed = self._ok(st, self._walk(st))
+            verbatim, closing = self._walk(st)
+            allowed = sorted(verbatim | set(self._ok(st, closing - verbatim)))
             if not allowed:  # nothing continues the quote: it closes, whatever the rules say
                 allowed = self._ok(
                     st, v.first_in([(st.close[len(st.closing) :] or st.close)[0]]), forced=True
@@ -339,10 +340,11 @@ class QuoteConstraint:
         banned = [i for i in cands if v.bytes[i] and self.machine.feed(st, v.bytes[i]) is None]
         return None, banned
 
-    def _walk(self, st: State) -> list[int]:
-        """Tokens whose bytes follow a post's text from one of the places q ends, plus those
-        that may close the quote on the way (checked exactly by the caller)."""
-        found: set[int] = set()
+    def _walk(self, st: State) -> tuple[set[int], set[int]]:
+        """(tokens whose bytes follow a post's text from a place q ends: valid as they are;
+        tokens that would close the quote on the way: to be checked by the caller)."""
+        verbatim: set[int] = set()
+        closing: set[int] = set()
         close = st.close[len(st.closing) :]
         ends = {}
         for i, e in st.occ:
@@ -360,15 +362,19 @@ class QuoteConstraint:
                     stack = [c]
                     while stack:
                         n = stack.pop()
-                        found.update(n.get(None, ()))
+                        closing.update(n.get(None, ()))
                         stack.extend(x for k, x in n.items() if k is not None)
                 if d == len(rest):
                     break
                 node = node.get(rest[d])
                 if node is None:
                     break
-                found.update(node.get(None, ()))
-        return sorted(found)
+                verbatim.update(node.get(None, ()))
+        # A verbatim token holding the close's first byte may close the quote inside it (a
+        # post that itself quotes), and what follows is then outside: check those too.
+        first = st.close[0]
+        maybe = {t for t in verbatim if first in self.vocab.bytes[t]} if not st.closing else set(verbatim)
+        return verbatim - maybe, closing | maybe
 
 
 def analyze(text: str, sources: list[Source]) -> tuple[set[int], set[int]]:
