@@ -178,3 +178,17 @@ def test_a_post_that_itself_quotes_cannot_smuggle_a_bad_marker(tok):
         # "[9]" in it is the post's own text inside a quote, never a marker.
         assert run(text, src) is not None, text
         assert proc.cited <= {0}, text
+
+
+def test_after_a_quote_the_handle_must_be_its_authors(tok):
+    proc = QuoteConstraint(tok, SOURCES)
+    prompt = tok.encode("prompt")
+    proc(prompt, torch.zeros(tok.vocab_size))  # the first call sees the prompt alone
+    ids = prompt + tok.encode('"Best coffee in town" @jul')
+    out = proc(ids, torch.zeros(tok.vocab_size))
+    allowed = [tok.decode([i]) for i in torch.isfinite(out).nonzero().flatten().tolist()]
+    assert allowed and all("julia84".startswith("jul" + a) for a in allowed), allowed[:20]
+    done = QuoteConstraint(tok, SOURCES)
+    done(prompt, torch.zeros(tok.vocab_size))
+    out = done(prompt + tok.encode('"Best coffee in town" @julia84'), torch.zeros(tok.vocab_size))
+    assert torch.isfinite(out[tok.encode(" said")[0]])  # the handle is whole: text goes on

@@ -327,8 +327,16 @@ class QuoteConstraint:
             allowed = self._ok(st, v.first_in(b"0123456789]"))
             return (allowed, []) if allowed else (None, [])
         if st.mode == HANDLE and st.handle:
-            allowed = self._ok(st, range(len(v.bytes)))  # a step or two after "@": check them all
-            return (allowed, []) if allowed else (None, [])
+            starts = v.first_in(_HANDLE_CHARS)
+            cont = self._ok(st, starts)  # the handle goes on
+            i = self.machine.handles.get(st.handle)
+            if i is None or i not in st.due:  # not yet a due author's whole handle: go on
+                return (cont, []) if cont else (None, [])
+            # a whole due handle: any other token ends it, unless its own bytes break a rule
+            ok = set(cont)
+            banned = [t for t in starts if t not in ok]
+            banned += [t for t in v.triggers if v.bytes[t][0] not in _HANDLE_CHARS and not self._ok(st, [t])]
+            return None, banned
         # OUT (or a MARK/HANDLE just opened): only the tokens that can matter are checked
         cands = set(v.triggers)
         if st.pending:
