@@ -111,7 +111,11 @@ def test_recipes_sizes():
     assert 90e6 < small.num_params() < 115e6
     assert tiny.num_params() < 5e6
     assert moe.cfg.is_moe and moe.cfg.n_experts == 4 and moe.cfg.experts_per_token == 2
-    assert set(RECIPES) == {"tiny", "small", "moe-tiny"}
+    assert set(RECIPES) == {"tiny", "demo", "small", "moe-tiny"}
+    demo, base = get_recipe("demo"), get_recipe("tiny")
+    assert demo.model.max_seq_len == demo.train.seq_len == demo.sft.seq_len == 512
+    # the same tokens per step as tiny, so the demo's step costs about the same
+    assert demo.train.micro_batch * demo.train.seq_len == base.train.micro_batch * base.train.seq_len
     with pytest.raises(ValueError, match="unknown recipe"):
         get_recipe("huge")
 
