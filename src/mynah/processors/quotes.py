@@ -285,9 +285,8 @@ class QuoteConstraint:
             nxt = self.machine.feed(self.state, piece)
             if nxt is None:  # a forced close (see _compute)
                 nxt = self.machine.feed(self.state, piece, forced=True)
-            if nxt is None:  # a token sampled where nothing was masked: carry on leniently
-                nxt = self.state.copy()
-                nxt.mode, nxt.pending, nxt.due = OUT, b"", None
+            if nxt is None:  # a token sampled where nothing was masked: carry on outside
+                nxt = State(quoted=self.state.quoted, cited=self.state.cited)
             self.state = nxt
         self.seen = len(history)
         allowed, banned = self._rule(self.state)
@@ -392,17 +391,6 @@ def analyze(text: str, sources: list[Source]) -> tuple[set[int], set[int]]:
     st = State()
     for b in text.encode("utf-8"):
         nxt = m.feed(st, bytes([b]))
-        if nxt is None:
-            st.mode, st.pending, st.due, st.digits, st.handle, st.q, st.occ, st.closing = (
-                OUT,
-                b"",
-                None,
-                b"",
-                b"",
-                b"",
-                (),
-                b"",
-            )
-            continue
-        st = nxt
+        # a byte the rules forbid ends the quote or marker there; what was read stays
+        st = nxt if nxt is not None else State(quoted=st.quoted, cited=st.cited)
     return {sources[i].number for i in st.quoted}, {sources[i].number for i in st.cited}
