@@ -206,7 +206,7 @@ def canned_stream(text: str, citations: list[dict]) -> str:
         }
         return f"data: {json.dumps(body)}\n\n"
 
-    cut = text.index("[2]") + 1  # "[" in one chunk, "2]" in the next
+    cut = text.index("[2]") + 1 if "[2]" in text else 0  # "[" in one chunk, "2]" in the next
     parts = [text[:20], text[20:cut], text[cut:]]
     cards = [
         {
@@ -294,3 +294,24 @@ def test_citation_markers_link_to_their_cards_and_unused_posts_are_dimmed(server
     msg = page.locator(".msg.assistant").last
     assert check(msg)[0] == number
     assert page.evaluate("window.pwned === undefined")
+
+
+def test_an_answer_that_ended_before_any_text_keeps_its_cards_after_a_reload(server, page):
+    # A grounded answer can stop at once (a stop token, a tiny max_tokens): its citations
+    # are still what the user asked about, and come back with the conversation.
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.click("#new")
+    body = canned_stream("", CITED_POSTS)
+    page.route(
+        "**/v1/chat/completions",
+        lambda route: route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body),
+    )
+    page.fill("#input", "zeppelin photos")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done]")
+    page.unroute("**/v1/chat/completions")
+    assert page.locator(".msg.assistant .citation").count() == 3
+    page.reload()
+    page.wait_for_selector(".msg.assistant .citation")
+    assert page.locator(".msg.assistant .citation").count() == 3

@@ -235,7 +235,9 @@ async function send(text) {
       status.textContent = "";
     }
   } finally {
-    if (answer) {
+    // An answer that ended before any text (a stop, the token limit) still has its
+    // citations: keep it, so the cards come back after a reload too.
+    if (answer || (citations && citations.length)) {
       history.push({ role: "assistant", content: answer, citations: citations || undefined });
       save();
     }
