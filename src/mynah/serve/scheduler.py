@@ -192,8 +192,10 @@ class Scheduler:
             s.on_step(step)
 
     def _finish(self, s: Sequence, step: Step) -> None:
+        # The callback first (it counts how the sequence ended), then the slot: whoever sees
+        # the batch shrink in /metrics also sees the sequence counted as finished.
+        s.on_step(step)
         if self.running.get(s.slot) is s:
             del self.running[s.slot]
             self.free.append(s.slot)
             self.free.sort()
-        s.on_step(step)
