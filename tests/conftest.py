@@ -5,6 +5,7 @@ Everything is made here from a seed; nothing is downloaded.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -220,3 +221,57 @@ def pg_store_url(pg_url):
     with psycopg.connect(pg_url, autocommit=True) as c:
         c.execute("DROP TABLE IF EXISTS mynah_posts, mynah_cursors")
     return pg_url
+
+
+@pytest.fixture(scope="session")
+def quoter(talker, tmp_path_factory) -> Path:
+    """The talker with its output head bent towards quote marks, brackets and digits: a
+    model set on quoting and citing, so the constraint has something to hold back. (The
+    head is tied to the embeddings; only these tokens' rows change.)"""
+    import torch
+
+    from mynah.checkpoint import load_model, save_checkpoint
+    from mynah.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(talker)
+    model = load_model(talker)
+    seen = []
+    hook = model.model.norm.register_forward_hook(lambda m, i, o: seen.append(o.detach()))
+    with torch.no_grad():
+        for text in ("What is happening with the zeppelin festival?", "people say the ferry is late"):
+            model(torch.tensor([tok.encode_doc(text)]))
+    hook.remove()
+    d = torch.cat([h.flatten(0, 1) for h in seen]).mean(0)
+    favour = [i for i in range(tok.vocab_size) if any(c in tok.decode([i]) for c in '"[]0123456789')]
+    with torch.no_grad():
+        w = model.lm_head.weight
+        w[favour] = w[favour] * 0.2 + 3.0 * d / d.norm() ** 2 * d.norm()
+    out = tmp_path_factory.mktemp("quoter") / "quoter"
+    save_checkpoint(model, out, tok)
+    return out
+
+
+@pytest.fixture(scope="session")
+def greedy_quoter(quoter, tmp_path_factory) -> Path:
+    """The quoter with the quote mark itself on top, so that greedy decoding opens a quote
+    (the quoter favours digits as much, and greedily writes only those)."""
+    import torch
+
+    from mynah.checkpoint import load_model, save_checkpoint
+    from mynah.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(quoter)
+    model = load_model(quoter)
+    marks = [i for i in range(tok.vocab_size) if tok.decode([i]).strip() == '"']
+    digits = [i for i in range(tok.vocab_size) if tok.decode([i]).strip().isdigit()]
+    with torch.no_grad():
+        w = model.lm_head.weight
+        w[marks] = w[marks] * 2.0  # the quoter's rows point along the mean hidden state
+        w[digits] = w[digits] * 0.5
+    out = tmp_path_factory.mktemp("greedy_quoter") / "greedy-quoter"
+    save_checkpoint(model, out, tok)
+    # the demo's context, so a grounded prompt with the page's system prompt has its posts
+    cfg = json.loads((out / "config.json").read_text())
+    cfg["max_position_embeddings"] = 512
+    (out / "config.json").write_text(json.dumps(cfg))
+    return out

@@ -170,9 +170,14 @@ def test_sample_command(tmp_path):
 @pytest.mark.slow
 def test_demo_runs_then_reuses_its_runs(tmp_path):
     args = ["demo", "--out", str(tmp_path), "--posts", "400", "--train-steps", "4", "--sft-steps", "2"]
+    args += ["--grounded", "40"]
     first = run_cli(*args, "--chat", input="what are people saying about coffee?\n", timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "mynah> " in first.stdout and (tmp_path / "tiny-chat" / "model.safetensors").exists()
+    # chat tuning saw grounded conversations, built over a store of the sample's posts
+    convs = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
+    grounded = [c for c in convs if any("<posts>" in m["content"] for m in c["messages"])]
+    assert len(grounded) >= 20 and len(convs) > len(grounded)  # and the reply/support ones
     # the second run reuses everything and ends by serving: the page URL, a curl that works
     port = free_port()
     proc = subprocess.Popen(

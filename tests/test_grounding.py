@@ -258,34 +258,6 @@ def test_shutdown_saves_the_vector_index_beside_the_store(talker, post_db, tmp_p
 
 
 @pytest.fixture(scope="module")
-def quoter(talker, tmp_path_factory) -> Path:
-    """The talker with its output head bent towards quote marks, brackets and digits: a
-    model set on quoting and citing, so the constraint has something to hold back. (The
-    head is tied to the embeddings; only these tokens' rows change.)"""
-    import torch
-
-    from mynah.checkpoint import load_model, save_checkpoint
-    from mynah.tokenizer import Tokenizer
-
-    tok = Tokenizer.load(talker)
-    model = load_model(talker)
-    seen = []
-    hook = model.model.norm.register_forward_hook(lambda m, i, o: seen.append(o.detach()))
-    with torch.no_grad():
-        for text in ("What is happening with the zeppelin festival?", "people say the ferry is late"):
-            model(torch.tensor([tok.encode_doc(text)]))
-    hook.remove()
-    d = torch.cat([h.flatten(0, 1) for h in seen]).mean(0)
-    favour = [i for i in range(tok.vocab_size) if any(c in tok.decode([i]) for c in '"[]0123456789')]
-    with torch.no_grad():
-        w = model.lm_head.weight
-        w[favour] = w[favour] * 0.2 + 3.0 * d / d.norm() ** 2 * d.norm()
-    out = tmp_path_factory.mktemp("quoter") / "quoter"
-    save_checkpoint(model, out, tok)
-    return out
-
-
-@pytest.fixture(scope="module")
 def quoting_server(quoter, post_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("quoting")
     s = LiveServer(quoter, "--posts", str(copy_store(post_db, tmp / "db")), "--max-batch", "4", tmp=tmp)
@@ -397,3 +369,83 @@ def test_no_room_at_all_is_said_never_silent(talker, post_db, tmp_path):
     roomy = fit_with_answer(msgs, hits, encode, 1024, 64)
     assert [h.post.id for h in roomy.hits] == [h.post.id for h in hits]
     assert "warning" not in grounding_report(len(hits), roomy, 1024, 64)
+
+
+@pytest.mark.slow
+def test_the_quote_constraint_holds_per_sequence_with_a_compiled_engine(greedy_quoter, post_db):
+    """--compile: the processors run on the logits of the compiled forward, one state per
+    sequence in a batch; compiled and eager decode the same tokens, and every quote is a
+    verbatim span of its own sequence's posts."""
+    from dataclasses import replace
+
+    from mynah.engine import SamplingParams
+    from mynah.generate import TextGenerator
+    from mynah.posts.ground import fit_with_answer, retrieve
+    from mynah.posts.store import SQLiteStore
+
+    store = SQLiteStore(post_db)
+    eager = TextGenerator.from_dir(greedy_quoter, max_batch=2)
+    compiled = TextGenerator.from_dir(greedy_quoter, max_batch=2, compile=True)
+    tok = eager.tok
+    encode = lambda m: tok.encode_chat(m, add_generation_prompt=True)[0]  # noqa: E731
+    grounded = []
+    for q in ("What is happening with the zeppelin festival?", "What are people saying about coffee?"):
+        msgs = [{"role": "user", "content": q}]
+        grounded.append(fit_with_answer(msgs, retrieve(store, msgs, 5), encode, eager.engine.max_len, 48))
+    store.close()
+    base = SamplingParams(max_tokens=48, temperature=0.0)
+
+    def answers(gen):
+        params = [replace(base, logits_processors=g.processors(tok)) for g in grounded]
+        texts = ["", ""]
+        for c in gen.stream([g.ids for g in grounded], params):
+            texts[c.seq] += c.text
+        return texts
+
+    want = answers(eager)
+    assert answers(compiled) == want
+    quoted = 0
+    for g, text in zip(grounded, want):
+        shown = [s.text for s in g.sources()]
+        for span in quote_spans(text):
+            assert any(span in t for t in shown), (span, shown)
+            quoted += 1
+        for digits in OPENED_MARKER.findall(text):
+            assert 1 <= int(digits) <= len(shown), text
+    assert quoted >= 1, want
+
+
+def test_with_grounding_on_and_no_post_in_the_prompt_nothing_can_be_quoted_or_cited(quoting_server, quoter):
+    # A system prompt that leaves no room for any post: the answer is not grounded (the
+    # response says so), and the constraint still holds it: no quote opens, no [n] exists.
+    from mynah.tokenizer import Tokenizer
+
+    tok = Tokenizer.load(quoter)
+    question = {"role": "user", "content": "What is happening with the zeppelin festival?"}
+    n = 120
+    while (
+        len(tok.encode_chat([{"role": "system", "content": "Be brief. " * n}, question], True)[0])
+        > 256 - 24 - 12
+    ):
+        n -= 1
+    made = 0
+    for seed in range(4):
+        r = httpx.post(
+            quoting_server.url + "/v1/chat/completions",
+            json={
+                "model": "quoter",
+                "messages": [
+                    {"role": "system", "content": "Be brief. " * n},
+                    question,
+                ],
+                "max_tokens": 24,
+                "temperature": 1.0,
+                "seed": seed,
+            },
+            timeout=120,
+        ).json()
+        assert r["grounding"]["in_prompt"] == 0 and "not grounded" in r["grounding"]["warning"]
+        answer = r["choices"][0]["message"]["content"]
+        assert not OPENED_MARKER.search(answer) and '"' not in answer, answer
+        made += len(answer)
+    assert made  # it wrote something

@@ -313,3 +313,56 @@ def test_an_answer_that_ended_before_any_text_keeps_its_cards_after_a_reload(ser
     page.reload()
     page.wait_for_selector(".msg.assistant .citation")
     assert page.locator(".msg.assistant .citation").count() == 3
+
+
+@pytest.fixture(scope="module")
+def demo_context_server(talker, post_db, tmp_path_factory):
+    """The talker with the demo recipe's 512-token context, as `make demo` serves it."""
+    tmp = tmp_path_factory.mktemp("page512")
+    model = tmp / "talker-512"
+    shutil.copytree(talker, model, ignore=shutil.ignore_patterns("state", "corpus"))
+    cfg = json.loads((model / "config.json").read_text())
+    cfg["max_position_embeddings"] = 512
+    (model / "config.json").write_text(json.dumps(cfg))
+    s = LiveServer(model, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), tmp=tmp)
+    yield s
+    s.stop()
+
+
+def test_the_page_with_its_default_settings_grounds_answers_in_posts(demo_context_server, page):
+    """Nothing touched in the settings (its system prompt, 256 max tokens, grounding on):
+    the posts get the room before the answer, and it comes with its citation cards."""
+    pg = page.context.browser.new_page()  # a fresh context: nothing saved in localStorage
+    try:
+        pg.set_default_timeout(30_000)
+        pg.goto(demo_context_server.url + "/")
+        pg.wait_for_function("document.getElementById('model').textContent.length > 0")
+        assert pg.input_value("#max_tokens") == "256" and pg.is_checked("#grounding")
+        assert pg.input_value("#system").startswith("You are mynah")
+        pg.fill("#input", "What are people saying about the zeppelin festival?")
+        pg.click("#send")
+        pg.wait_for_selector(".msg.assistant[data-state=done]", timeout=120_000)
+        cards = pg.locator(".msg.assistant .citation")
+        links = {cards.nth(i).get_attribute("href") for i in range(cards.count())}
+        assert links & {f"https://x.com/i/status/{p['id']}" for p in GROUNDING_POSTS}
+        # the same request as the page's (its system prompt, its 256 max tokens): each post
+        # in the prompt has its card, and what did not fit is said under the answer
+        r = httpx.post(
+            demo_context_server.url + "/v1/chat/completions",
+            json={
+                "model": "talker-512",
+                "messages": [
+                    {"role": "system", "content": pg.input_value("#system")},
+                    {"role": "user", "content": "What are people saying about the zeppelin festival?"},
+                ],
+                "max_tokens": 256,
+                "temperature": 0,
+            },
+            timeout=120,
+        ).json()
+        g = r["grounding"]
+        assert g["in_prompt"] >= 2 and cards.count() == g["in_prompt"], g
+        shown = pg.inner_text(".msg.assistant")
+        assert (g["warning"] in shown) if "warning" in g else ("did not fit" not in shown), (g, shown)
+    finally:
+        pg.close()

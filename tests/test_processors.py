@@ -99,6 +99,8 @@ def _constrained_sample(
         assert torch.isfinite(out).any(), "the constraint masked every token"
         probs = torch.softmax(out, -1)
         history.append(int(torch.multinomial(probs, 1, generator=g)))
+    if constrained:
+        proc(history, logits)  # the processor reads the last token on its next call
     return tok.decode(history[len(tok.encode("prompt")) :], skip_special=False), proc
 
 
@@ -192,3 +194,47 @@ def test_after_a_quote_the_handle_must_be_its_authors(tok):
     done(prompt, torch.zeros(tok.vocab_size))
     out = done(prompt + tok.encode('"Best coffee in town" @julia84'), torch.zeros(tok.vocab_size))
     assert torch.isfinite(out[tok.encode(" said")[0]])  # the handle is whole: text goes on
+
+
+def test_after_a_quote_its_marker_comes_next_and_the_answer_cannot_end_before_it(tok):
+    proc = QuoteConstraint(tok, SOURCES)
+    prompt = tok.encode("prompt")
+    logits = torch.zeros(tok.vocab_size)
+    logits[tok.im_end_id] = logits[tok.eot_id] = 50.0  # a model that wants to stop here
+    assert torch.isfinite(proc(list(prompt), logits)[tok.im_end_id])  # nothing quoted yet
+    history = prompt + tok.encode(' People say "forty minutes and counting"')
+    out = proc(list(history), logits)
+    assert out[tok.im_end_id] == float("-inf") and out[tok.eot_id] == float("-inf")
+    # what may come now is spacing, punctuation and a marker's start: no word, no new quote
+    allowed = [tok.decode([i]) for i in torch.isfinite(out).nonzero().flatten().tolist()]
+    assert allowed and all(a.lstrip(" \t\n,.;:!?)-—\ufffd")[:1] in ("", "[", "@") for a in allowed), allowed
+    assert any("[" in a for a in allowed)
+    # once the marker is written, the answer may end
+    history += tok.encode(" [1]")
+    out = proc(list(history), logits)
+    assert torch.isfinite(out[tok.im_end_id])
+
+
+def test_a_quote_cannot_open_before_the_last_ones_marker():
+    assert run('"forty minutes and counting" and "Best coffee in town" [2]') is None
+    assert run('"forty minutes and counting" [1] and "Best coffee in town" [2]') is not None
+    assert run('"forty minutes and counting", says @ferrywatch, and "Best coffee in town" [2]') is not None
+
+
+def test_a_due_markers_bracket_takes_a_number_next(tok):
+    proc = QuoteConstraint(tok, SOURCES)
+    prompt = tok.encode("prompt")
+    proc(list(prompt), torch.zeros(tok.vocab_size))
+    history = prompt + tok.encode(' People say "forty minutes and counting" [')
+    out = proc(list(history), torch.zeros(tok.vocab_size))
+    allowed = [tok.decode([i]) for i in torch.isfinite(out).nonzero().flatten().tolist()]
+    assert allowed and all(a[:1].isdigit() for a in allowed), allowed
+
+
+def test_an_answer_quotes_the_same_words_only_once():
+    assert run('"forty minutes and counting" [1] and "forty minutes and counting" [1]') is None
+    assert run('"forty minutes and counting" [1], "minutes and counting" [1]') is not None  # other words
+    # nor from where an earlier quote began, though it ends where the post does
+    assert run('"minutes and counting" [1] and "minutes and counting" [1]') is None
+    assert run('"Best coffee in town" [2] and "Best coffee in town is at the pier" [2]') is None
+    assert run('"Best coffee in town" [2] and "coffee in town is at the pier" [2]') is not None

@@ -194,3 +194,21 @@ def test_moe_recipe_trains_and_exports_as_mixtral(trained, tmp_path):
     x = torch.randint(0, 1000, (1, 16))
     with torch.no_grad():
         torch.testing.assert_close(load_model(tmp_path)(x), hf(x).logits, rtol=1e-4, atol=1e-4)
+
+
+def test_sft_batches_group_like_lengths_and_still_see_every_item_once_an_epoch():
+    import numpy as np
+
+    from mynah.train.data import EpochOrder, LengthGrouped
+
+    rng = np.random.default_rng(0)
+    lengths = [int(x) for x in rng.choice([40, 60, 400, 480], size=500)]  # short replies, long blocks
+    grouped, plain = LengthGrouped(lengths, seed=1, group=8), EpochOrder(len(lengths), 1)
+    for epoch in (0, 1):
+        assert sorted(grouped[epoch * 500 + i] for i in range(500)) == list(range(500))
+
+    def padded(order) -> int:  # tokens computed: each batch padded to its longest
+        return sum(max(lengths[order[g]] for g in range(b, b + 8)) * 8 for b in range(0, 496, 8))
+
+    assert padded(grouped) < 0.75 * padded(plain)
+    assert [grouped[i] for i in range(16)] != sorted(grouped[i] for i in range(16))  # still shuffled

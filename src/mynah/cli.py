@@ -193,14 +193,17 @@ def cmd_chat(a) -> None:
 
 
 def cmd_demo(a) -> None:
-    """sample -> train tiny -> sft -> serve (or chat), reusing whatever a previous demo finished."""
+    """sample -> pretrain -> post store -> grounded chat tuning -> serve (or chat), reusing
+    whatever a previous demo finished."""
     from mynah.engine import SamplingParams
+    from mynah.posts.ingest import ingest_files
+    from mynah.posts.store import SQLiteStore
     from mynah.train.loop import is_finished, latest_state
     from mynah.train.pretrain import pretrain
     from mynah.train.sft import sft
 
     out = Path(a.out)
-    data, base, chat = out / "sample", out / "tiny", out / "tiny-chat"
+    data, base, chat, db = out / "sample", out / "tiny", out / "tiny-chat", out / "posts.db"
     if not (data / "conversations.jsonl").exists():
         print(f"[1/5] sample network -> {data}")
         cmd_sample(argparse.Namespace(out=data, posts=a.posts, seed=0))
@@ -213,41 +216,58 @@ def cmd_demo(a) -> None:
         )
     else:
         print(f"[2/5] reusing finished pretraining run in {base}")
-    if not is_finished(chat):
-        print(f"[3/5] chat tuning -> {chat}")
-        sft(
-            base,
-            data / "conversations.jsonl",
-            chat,
-            max_steps=a.sft_steps,
-            recipe="demo",
-            resume=latest_state(chat) is not None,
-        )
+    store = SQLiteStore(db)
+    if store.count() == 0:
+        print(f"[3/5] live post store -> {db} (the sample's X API v2 export)")
+        ingest_files(store, [data / "exports" / "x_v2.jsonl"])
     else:
-        print(f"[3/5] reusing finished chat tuning run in {chat}")
+        print(f"[3/5] reusing the post store {db} ({store.count()} posts)")
+    pending = store.pending_count()
+    store.close()
+    sft_data = out / "sft.jsonl"
+    if not is_finished(chat):
+        if not sft_data.exists():
+            print(
+                f"[4/5] grounded chat-tuning conversations (the server's own search and prompt) -> {sft_data}"
+            )
+            _grounded_data(data, out / "sft-posts.db", base, sft_data, a.grounded)
+        print(f"[4/5] chat tuning -> {chat}")
+        sft(base, sft_data, chat, max_steps=a.sft_steps, recipe="demo", resume=latest_state(chat) is not None)
+    else:
+        print(f"[4/5] reusing finished chat tuning run in {chat}")
     if a.chat:
-        print(f"[4/4] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
+        print(f"[5/5] chatting with {chat} (loss curves: {base}/loss.png, {chat}/loss.png)")
         chat_loop(
             chat, SamplingParams(max_tokens=160, temperature=0.7, top_p=0.9, seed=a.seed), DEMO_SYSTEM, []
         )
         return
-    db = out / "posts.db"
-    from mynah.posts.ingest import ingest_files
-    from mynah.posts.store import SQLiteStore
-
-    store = SQLiteStore(db)
-    if store.count() == 0:
-        print(f"[4/5] live post store -> {db} (the sample's X API v2 export)")
-        ingest_files(store, [data / "exports" / "x_v2.jsonl"])
-    else:
-        print(f"[4/5] reusing the post store {db} ({store.count()} posts)")
-    pending = store.pending_count()
-    store.close()
     print(
         f"[5/5] serving {chat}, answers grounded in {db} (loss curves: {base}/loss.png, {chat}/loss.png)"
         + (f"; embedding {pending} posts in the background, keyword search meanwhile" if pending else "")
     )
     serve(chat, "127.0.0.1", a.port, posts=db)
+
+
+def _grounded_data(sample: Path, db: Path, base: Path, out: Path, n: int, pages: int = 30) -> None:
+    """The demo's grounded chat-tuning data: over a store of the newest `pages` pages of the
+    sample's X export (3,000 posts: embedded in ~20 s, where all 20,000 take minutes; the
+    served store embeds those in the background), searched the way the server searches."""
+    from mynah.atomic import write_text
+    from mynah.posts.embed import Embedder, embed_all
+    from mynah.posts.ingest import ingest_files
+    from mynah.posts.store import SQLiteStore
+    from mynah.train.grounded import write_grounded
+
+    lines = (sample / "exports" / "x_v2.jsonl").read_text(encoding="utf-8").splitlines()[-pages:]
+    part = db.with_suffix(".jsonl")
+    write_text(part, "\n".join(lines) + "\n")
+    store = SQLiteStore(db)
+    if store.count() == 0:
+        ingest_files(store, [part], progress=False)
+    embedder = Embedder()
+    embed_all(store, embedder, "the chat-tuning posts")
+    write_grounded(sample, store, base, out, n=n, embedder=embedder, extra=sample / "conversations.jsonl")
+    store.close()
 
 
 def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **kw) -> None:
@@ -294,20 +314,13 @@ def _filters(a):
     return Filters(since=a.since, until=a.until, author=a.author, lang=a.lang, hashtag=a.hashtag)
 
 
-def _embed_after(store, a, what: str) -> None:
+def _embed_after(store, a, what: str, embedder=None) -> None:
     """Embed what the command stored (unless --no-embed), with a progress bar."""
-    if a.no_embed:
+    if a.no_embed or not store.pending_count():
         return
-    from tqdm import tqdm
+    from mynah.posts.embed import Embedder, embed_all
 
-    from mynah.posts.embed import Embedder, embed_pending
-
-    n = store.pending_count()
-    if n:
-        with tqdm(total=n, desc=f"embedding {what}", unit="post") as bar:
-            embed_pending(store, Embedder(), progress=bar.update)
-        store.refresh_index(progress=False)
-        store.save_index()
+    embed_all(store, embedder or Embedder(), what)
 
 
 def cmd_posts_ingest(a) -> None:
@@ -397,6 +410,37 @@ def cmd_posts_search(a) -> None:
         print("    " + " ".join(h.post.text.split())[:200])
     if not hits:
         print("no posts found", file=sys.stderr)
+
+
+def cmd_sft_data(a) -> None:
+    from mynah.posts.store import open_store
+    from mynah.train.grounded import write_grounded
+
+    store = open_store(a.posts)
+    embedder = None
+    if not a.no_embed and store.count():
+        from mynah.posts.embed import Embedder
+
+        embedder = Embedder()
+        _embed_after(store, a, "the posts", embedder)
+    extra = Path(a.sample) / "conversations.jsonl"
+    n = write_grounded(
+        a.sample,
+        store,
+        a.tokenizer,
+        a.out,
+        n=a.n,
+        seed=a.seed,
+        embedder=embedder,
+        extra=extra if extra.exists() else None,
+    )
+    print(f"wrote {n} conversations ({a.n} grounded) to {a.out}; chat-tune with: mynah sft --data {a.out}")
+
+
+def cmd_eval_grounding(a) -> None:
+    from mynah.posts.evaluate import run
+
+    run(a.model, a.posts, a.out, a.sample, a.questions, a.constraint, a.n, a.seed, embed=not a.no_embed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -519,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the demo recipe's)"
     )
+    p.add_argument("--grounded", type=int, default=1500, help="grounded chat-tuning conversations")
     p.add_argument("--port", type=int, default=8000, help="port of the chat page and API")
     p.add_argument("--chat", action="store_true", help="chat in the terminal instead of serving")
     p.set_defaults(fn=cmd_demo)
@@ -537,6 +582,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--posts", default=None, help="ground chat answers in this post store (file or postgresql:// URL)"
     )
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser(
+        "sft-data",
+        help="grounded chat-tuning conversations, built by the server's own retrieval and prompt code",
+    )
+    p.add_argument(
+        "--sample", required=True, help="the folder `mynah sample` wrote (its posts carry their topic)"
+    )
+    p.add_argument("--posts", required=True, help="a post store of that network (`mynah posts ingest`)")
+    p.add_argument(
+        "--tokenizer", required=True, help="the model folder whose tokenizer and context to fit to"
+    )
+    p.add_argument(
+        "--out", required=True, help="JSONL to write (with the sample's reply and support conversations)"
+    )
+    p.add_argument("--n", type=int, default=1500, help="grounded conversations")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-embed", action="store_true", help="keyword search only (the server embeds)")
+    p.set_defaults(fn=cmd_sft_data)
+
+    ev = sub.add_parser("eval", help="measure a model").add_subparsers(dest="eval_cmd", required=True)
+    p = ev.add_parser("grounding", help="cites, citation precision, quote fidelity, attribution, honesty")
+    p.add_argument("--model", required=True)
+    p.add_argument("--posts", required=True, help="the post store the answers are grounded in")
+    p.add_argument(
+        "--sample", help="the sample folder whose posts.jsonl labels the store (default: DB's ../sample)"
+    )
+    p.add_argument(
+        "--questions",
+        help='JSONL of {"question", "topic" | "author", "expect_empty"} (default: held-out set)',
+    )
+    p.add_argument("--constraint", choices=["both", "on", "off"], default="both", help="the quote processors")
+    p.add_argument(
+        "--n", type=int, default=200, help="held-out questions to make when --questions is not given"
+    )
+    p.add_argument("--seed", type=int, default=1, help="held-out set seed (training data uses 0)")
+    p.add_argument(
+        "--out", default="eval-grounding", help="folder for grounding.json, answers.jsonl, grounding.png"
+    )
+    p.add_argument("--no-embed", action="store_true", help="keyword search only")
+    p.set_defaults(fn=cmd_eval_grounding)
 
     posts = sub.add_parser("posts", help="the live post store: ingest, follow, search").add_subparsers(
         dest="posts_cmd", required=True

@@ -4,7 +4,8 @@ mynah ships no real data, so `mynah sample` makes a small platform from a seed: 
 (some of them businesses, some bots), posts on a few dozen topics in English, German and
 Spanish with hashtags, @mentions, URLs and emoji, replies and threads, reposts, planted
 near-duplicates and spam, customer/business DMs, and chat conversations in OpenAI
-`messages` form that ask about the posts and answer from them.
+`messages` form (reply suggestions and support replies; grounded questions about the posts
+are built later, through the server's prompt code: train/grounded.py).
 
 The text comes from a small compositional grammar (opener + claim + detail + closer, each
 with topic-specific slots), so the same seed always gives the same network while the
@@ -941,52 +942,22 @@ def _make_dms(g: _Gen, people: list[User], businesses: list[User], n: int) -> li
 
 
 def _make_conversations(g: _Gen, posts: list[dict], dms: list[dict], n: int) -> list[dict]:
-    """Chat data in OpenAI `messages` form: questions about posts, answered from those posts."""
+    """Chat data in OpenAI `messages` form that needs no retrieval: reply suggestions for a
+    post given in the question, and support replies to a customer's DM.
+
+    Questions about what the network says are not here: their answers must come from the
+    posts a search puts in the prompt, so they are built through the server's own prompt
+    code once a post store exists (train/grounded.py). Answered from memory, they taught
+    the model to invent quotes of real accounts."""
     convs = []
     originals = [p for p in posts if p["kind"] in ("post", "thread")] or posts
-    by_topic: dict[str, list[dict]] = {}
-    for p in originals:
-        if p["topic"]:
-            by_topic.setdefault(p["topic"], []).append(p)
-    topics = sorted(by_topic)
     system = "You are mynah, an assistant that answers from the posts on this platform and quotes them."
     dm_threads: dict[str, list[dict]] = {}
     for m in dms:
         dm_threads.setdefault(m["conversation_id"], []).append(m)
-    threads = list(dm_threads.values())
+    threads = [t for t in dm_threads.values() if len(t) >= 2]
     for i in range(n):
-        kind = i % 4
-        if kind == 0 and topics:
-            topic = g.r.choice(topics)
-            chosen = g.r.sample(by_topic[topic], min(len(by_topic[topic]), g.r.randint(1, 3)))
-            q = g.r.choice(
-                [
-                    "What are people saying about {t}?",
-                    "Any posts about {t} today?",
-                    "What is the mood on #{h}?",
-                    "Summarize the {t} posts for me.",
-                ]
-            )
-            answer = f"Here is what people posted about {topic.replace('_', ' ')}:\n" + "\n".join(
-                f'- @{p["author"]}: "{p["text"]}"' for p in chosen
-            )
-            msgs = [
-                {"role": "user", "content": q.format(t=topic.replace("_", " "), h=TOPICS[topic][0][0])},
-                {"role": "assistant", "content": answer},
-            ]
-        elif kind == 1:
-            p = g.r.choice(originals)
-            msgs = [
-                {
-                    "role": "user",
-                    "content": f'Who wrote this post, and what language is it in?\n"{p["text"]}"',
-                },
-                {
-                    "role": "assistant",
-                    "content": f"It was posted by @{p['author']} on {p['created_at'][:10]}, in {({'en': 'English', 'de': 'German', 'es': 'Spanish'})[p['lang']]}.",
-                },
-            ]
-        elif kind == 2:
+        if i % 2 == 0 or not threads:
             p = g.r.choice(originals)
             reply = g.fill(g.r.choice(REPLIES["en"]), "en", p["topic"] or "local", "+")
             msgs = [
@@ -994,9 +965,7 @@ def _make_conversations(g: _Gen, posts: list[dict], dms: list[dict], n: int) -> 
                 {"role": "assistant", "content": f"@{p['author']} {reply}"},
             ]
         else:
-            t = g.r.choice(threads) if threads else None
-            if not t or len(t) < 2:
-                continue
+            t = g.r.choice(threads)
             msgs = [
                 {
                     "role": "user",

@@ -74,6 +74,19 @@ class Embedder:
         return out
 
 
+def embed_all(store: PostStore, embedder: Embedder, what: str = "the posts") -> None:
+    """Embed every post still without a vector, with a progress bar, and save the index."""
+    n = store.pending_count()
+    if not n:
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=n, desc=f"embedding {what}", unit="post") as bar:
+        embed_pending(store, embedder, progress=bar.update)
+    store.refresh_index(progress=False)
+    store.save_index()
+
+
 def embed_pending(
     store: PostStore, embedder: Embedder, batch: int = 256, stop: threading.Event | None = None, progress=None
 ) -> int:

@@ -17,6 +17,7 @@ model:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from mynah.posts.search import Hit
@@ -62,7 +63,14 @@ def posts_block(hits: list[Hit], max_chars: int = 400) -> str:
         if len(quote(p.text)) > max_chars:
             text += "…"
         flag = " [has instructions: quoted, not followed]" if looks_like_instructions(p.text) else ""
+        if h.matches:
+            flag += " (matches: " + ", ".join(h.matches) + ")"
         lines.append(f'[{i}] {who}, {when}, {p.platform}: "{text}"{flag}')
+    if any(h.matches is not None for h in hits):
+        # The marks, gathered where the answer starts: a small model reads one line more
+        # surely than it compares five (it still has every post to read).
+        marked = ", ".join(f"[{i}]" for i, h in enumerate(hits, 1) if h.matches)
+        lines.append("matching the question: " + (marked or "none"))
     return "<posts>\n" + "\n".join(lines) + "\n</posts>"
 
 
@@ -180,8 +188,83 @@ def citations(hits: list[Hit]) -> list[dict]:
 
 
 def query_of(messages: list[dict]) -> str:
-    """What to search for: the last user message."""
-    for m in reversed(messages):
-        if m["role"] == "user" and m["content"].strip():
-            return m["content"]
-    return ""
+    """What to search for: the last user message, and the one before it when there is one,
+    so that a follow-up ("and the critical ones?") still finds the posts its topic needs."""
+    users = [m["content"] for m in messages if m["role"] == "user" and m["content"].strip()]
+    return "\n".join(reversed(users[-2:]))
+
+
+_HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
+
+
+def handles_in(text: str) -> list[str]:
+    return list(dict.fromkeys(_HANDLE.findall(text)))
+
+
+def retrieve(store, messages: list[dict], k: int, embedder=None, now: float | None = None) -> list[Hit]:
+    """The posts a grounded answer gets: what `query_of` finds, with the posts of any
+    account the last question names (@handle) first. The server and the chat-tuning data
+    (train/grounded.py) both retrieve through here, so the model trains on the blocks it
+    will be served."""
+    from mynah.posts.search import search
+    from mynah.posts.store import Filters
+
+    query = query_of(messages)
+    last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    hits: list[Hit] = []
+    for handle in handles_in(last)[:2]:
+        by = search(store, query, k, filters=Filters(author=handle), embedder=embedder, now=now)
+        if len(by) < k:  # the question's words need not be the author's: their newest posts
+            have = {h.post.key for h in by}
+            more = [key for key in store.latest(k, Filters(author=handle)) if key not in have]
+            by += [Hit(p, 0.0) for p in store.get(more[: k - len(by)])]
+        hits += by
+    seen = {h.post.key for h in hits}
+    hits += [h for h in search(store, query, k, embedder=embedder, now=now) if h.post.key not in seen]
+    hits = hits[:k]
+    rare = rare_words(store, last)
+    named = {h.lower() for h in handles_in(last)}
+    for h in hits:
+        have = words_of(h.post.text)
+        h.matches = tuple(w for w, stem in rare if w in have or stem and any(stem in p for p in have)) + (
+            (f"@{h.post.author}",) if h.post.author and h.post.author.lower() in named else ()
+        )
+    return hits
+
+
+# A word of the question in more than this share of the posts says nothing about a post
+# having it ("today", "people"); one in fewer is what the question is about ("espresso").
+RARE_SHARE = 0.02
+
+
+def words_of(text: str) -> set[str]:
+    """Lowercase words without diacritics, as the FTS index splits them (#tags included)."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return set(re.findall(r"\w+", "".join(c for c in folded if not unicodedata.combining(c))))
+
+
+def rare_words(store, question: str) -> list[tuple[str, str]]:
+    """(word, stem) for the question's words that are rare in the store, but present: what
+    to highlight in the block, so a small model can see which posts speak to the question.
+    It still reads them all and decides: nothing is dropped here. A word no post has is
+    tried as a stem, inside a word too ("festivals" finds "festival", German "Kaffee"
+    finds "Filterkaffee"); stem is "" for a word posts have as it is."""
+    from mynah.posts.store import STOPWORDS
+
+    cap = max(3, int(store.count() * RARE_SHARE))
+    handles = {h.lower() for h in handles_in(question)}
+    out = []
+    for w in dict.fromkeys(re.findall(r"\w+", question.lower())):
+        if len(w) < 3 or w.isdigit() or w in STOPWORDS or w in handles:
+            continue
+        w = min(words_of(w), key=len, default=w)
+        n = store.doc_freq(w, cap + 1)
+        if 0 < n <= cap:
+            out.append((w, ""))
+        elif n == 0 and len(w) >= 5:
+            # (an FTS index counts prefixes, not infixes: a stem only inside longer words
+            # is taken on trust, as a word of 5 letters or more that no post has as it is)
+            stem = w[: max(5, len(w) - 2)]
+            if store.doc_freq(stem, cap + 1, prefix=True) <= cap:
+                out.append((w, stem))
+    return out[:6]

@@ -206,6 +206,17 @@ class PostgresStore(PostStore):
         )
         return [(key, float(s)) for key, s in rows]
 
+    def doc_freq(self, word: str, cap: int, prefix: bool = False) -> int:
+        sql = "SELECT count(*) FROM (SELECT 1 FROM mynah_posts WHERE tsv @@ to_tsquery('simple', %s) LIMIT %s) t"
+        return self._q(sql, (word + (":*" if prefix else ""), cap))[0][0]
+
+    def latest(self, k: int, filters: Filters) -> list[str]:
+        where, args = self._where(filters)
+        rows = self._q(
+            f"SELECT key FROM mynah_posts WHERE TRUE{where} ORDER BY ts DESC, rowid LIMIT %s", [*args, k]
+        )
+        return [r[0] for r in rows]
+
     # ---- embeddings ------------------------------------------------------------------------
 
     def pending(self, limit: int) -> list[tuple[int, str]]:

@@ -24,6 +24,8 @@ class Hit:
     score: float
     bm25_rank: int | None = None
     vector_rank: int | None = None
+    # the question's rare words (or named @author) this post has; None: not looked for
+    matches: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -31,6 +33,7 @@ class Hit:
             "score": round(self.score, 6),
             "bm25_rank": self.bm25_rank,
             "vector_rank": self.vector_rank,
+            "matches": None if self.matches is None else list(self.matches),
         }
 
 

@@ -160,6 +160,16 @@ class PostStore:
     ) -> list[tuple[str, float]]:
         raise NotImplementedError
 
+    def doc_freq(self, word: str, cap: int, prefix: bool = False) -> int:
+        """How many posts have `word` (a lowercase \\w+ word; with `prefix`, a word that
+        starts with it), counted up to `cap`."""
+        raise NotImplementedError
+
+    def latest(self, k: int, filters: Filters) -> list[str]:
+        """The keys of the newest `k` posts that pass `filters`, whatever their words (an
+        author's posts, when a question names the author)."""
+        raise NotImplementedError
+
     def pending(self, limit: int) -> list[tuple[int, str]]:
         raise NotImplementedError
 
@@ -181,7 +191,9 @@ STOPWORDS = frozenset(
     our so that the their them there these they this to was we what when where which who why
     will with would you your about people saying think der die das und ist nicht ein eine
     zu mit den von im es el la los las y en de que un una por con para del se lo was wie sagen leute
-    über qué dice gente sobre cómo""".split()  # noqa: SIM905
+    über qué dice gente sobre cómo here there now right new anyone anything someone talking ich du er
+    sie wir ihr mir mich dich uns jemand gibt auch noch schon hoy alguien habla algo nuevo nueva
+    muy más yo tú él ella""".split()  # noqa: SIM905
 )
 
 
@@ -432,6 +444,21 @@ class SQLiteStore(PostStore):
             )
         )
         return [(keys[r], float(s)) for r, s in top if r in keys]
+
+    def doc_freq(self, word: str, cap: int, prefix: bool = False) -> int:
+        q = f'"{word}"' + ("*" if prefix else "")
+        return self._q(
+            "SELECT count(*) FROM (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ? LIMIT ?)", (q, cap)
+        )[0][0]
+
+    def latest(self, k: int, filters: Filters) -> list[str]:
+        where, args = self._where(filters)
+        return [
+            r[0]
+            for r in self._q(
+                f"SELECT p.key FROM posts p WHERE 1{where} ORDER BY p.ts DESC LIMIT ?", [*args, k]
+            )
+        ]
 
     def like_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The baseline the benchmark compares with: every word as a LIKE, no index."""

@@ -7,9 +7,12 @@ and ` "`, and `“` is three bytes that can split across tokens. Its rules:
 - inside a quote, only tokens whose bytes continue a verbatim span of one of the posts (its
   text as the block shows it), begun at a word boundary, are allowed;
 - a quote closes only at a word boundary after at least 3 words, or where the post's text
-  ends; at the end of every candidate span only the close is allowed;
+  ends, and not where it would repeat a quote the answer already made; at the end of every
+  candidate span only the close is allowed;
 - after a quote closes, the next citation marker `[n]` or `@handle` must name a post that
-  contains the quoted span; any other `[n]` must name a post that exists;
+  contains the quoted span; while decoding, that marker comes next (only spacing and
+  punctuation before it: no words, no new quote, not the end of the answer), so that no
+  quote is left unattributed; any other `[n]` must name a post that exists;
 - it never masks every token: if the rules leave nothing inside a quote, the quote closes,
   and otherwise nothing is masked.
 
@@ -36,6 +39,7 @@ _OPEN_PREFIXES = {o[:i] for o in PAIRS for i in range(1, len(o))}  # b"\xe2", b"
 TRIGGERS = frozenset(b'"[@') | {o[0] for o in PAIRS}
 MIN_WORDS = 3
 OUT, IN, MARK, HANDLE = range(4)
+_GAP = b" \t\n,.;:!?)-\xe2\x80\x94"  # spacing and punctuation (and the bytes of an em dash)
 _HANDLE_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -64,6 +68,8 @@ class State:
     due: frozenset | None = None  # post indexes that must be named next (after a quote)
     digits: bytes = b""  # MARK
     handle: bytes = b""  # HANDLE
+    spans: frozenset = frozenset()  # the quotes closed so far (an answer quotes each once)
+    used: frozenset = frozenset()  # (post index, start offset) of each quote closed so far
     quoted: set = field(default_factory=set)  # post indexes quoted so far
     cited: set = field(default_factory=set)  # post indexes cited by [n] or @handle so far
 
@@ -75,11 +81,11 @@ class State:
     def key(self):
         """What the allowed set depends on (None: not cacheable)."""
         if self.mode == OUT:
-            return (OUT, self.pending, self.due)
+            return (OUT, self.pending, self.due, self.spans, self.used)
         if self.mode == MARK:
             return (MARK, self.digits, self.due)
         if self.mode == IN and not self.q and not self.closing:
-            return (IN, self.close)
+            return (IN, self.close, self.used)
         return None
 
 
@@ -175,13 +181,18 @@ class QuoteMachine:
     def _open(self, st: State, opener: bytes) -> bool:
         if not self.texts:
             return False  # nothing to quote from
+        if st.due:
+            return False  # the last quote's marker comes first
         st.mode, st.close, st.closing, st.q = IN, PAIRS[opener], b"", b""
-        st.occ = self._starts
+        # not where an earlier quote began: a post's last words are no second quote either
+        st.occ = tuple(x for x in self._starts if x not in st.used) if st.used else self._starts
         return True
 
     def can_close(self, st: State, forced: bool = False) -> frozenset:
         """The posts whose span ends at a place where this quote may close."""
         ok = set()
+        if st.q in st.spans and not forced:
+            return frozenset()  # the same words again: say something else, or go on
         words = len(st.q.split())
         for i, e in st.occ:
             t = self.texts[i]
@@ -210,6 +221,8 @@ class QuoteMachine:
         occ = tuple((i, e + 1) for i, e in st.occ if e < len(self.texts[i]) and self.texts[i][e] == b)
         if closing == st.close:
             st.quoted |= who
+            st.spans = st.spans | {st.q}
+            st.used = st.used | {(i, e - len(st.q)) for i, e in st.occ if i in who}
             st.mode, st.q, st.occ, st.closing, st.close_who, st.due = OUT, b"", (), b"", frozenset(), who
             return True
         if not closing and not occ:
@@ -239,6 +252,10 @@ class VocabIndex:
                 node = node.setdefault(b, {})
             node.setdefault(None, []).append(i)
         self.triggers = [i for i, bs in enumerate(self.bytes) if any(b in TRIGGERS for b in bs)]
+        # what may follow a closed quote until its marker: spacing and punctuation, then `[` or `@`
+        self.after_quote = [
+            i for i, bs in enumerate(self.bytes) if bs and bs.lstrip(_GAP)[:1] in (b"", b"[", b"@")
+        ]
         self.by_first: dict[int, list[int]] = {}
         for i, bs in enumerate(self.bytes):
             if bs:
@@ -286,7 +303,7 @@ class QuoteConstraint:
             if nxt is None:  # a forced close (see _compute)
                 nxt = self.machine.feed(self.state, piece, forced=True)
             if nxt is None:  # a token sampled where nothing was masked: carry on outside
-                nxt = State(quoted=self.state.quoted, cited=self.state.cited)
+                nxt = State(spans=self.state.spans, used=self.state.used, quoted=self.state.quoted, cited=self.state.cited)
             self.state = nxt
         self.seen = len(history)
         allowed, banned = self._rule(self.state)
@@ -322,8 +339,8 @@ class QuoteConstraint:
                     st, v.first_in([(st.close[len(st.closing) :] or st.close)[0]]), forced=True
                 )
             return (allowed, []) if allowed else (None, [])
-        if st.mode == MARK and st.digits:
-            allowed = self._ok(st, v.first_in(b"0123456789]"))
+        if st.mode == MARK and (st.digits or st.due):  # a due marker's `[` is its number next
+            allowed = self._ok(st, v.first_in(b"0123456789]" if st.digits else b"0123456789"))
             return (allowed, []) if allowed else (None, [])
         if st.mode == HANDLE and st.handle:
             starts = v.first_in(_HANDLE_CHARS)
@@ -336,6 +353,11 @@ class QuoteConstraint:
             banned = [t for t in starts if t not in ok]
             banned += [t for t in v.triggers if v.bytes[t][0] not in _HANDLE_CHARS and not self._ok(st, [t])]
             return None, banned
+        if st.mode == OUT and st.due and not st.pending:
+            # a closed quote's marker comes next: nothing but spacing, punctuation and the
+            # marker's start until it is written (no words, no new quote, not the end)
+            allowed = self._ok(st, v.after_quote)
+            return (allowed, []) if allowed else (None, [])
         # OUT (or a MARK/HANDLE just opened): only the tokens that can matter are checked
         cands = set(v.triggers)
         if st.pending:
@@ -392,5 +414,5 @@ def analyze(text: str, sources: list[Source]) -> tuple[set[int], set[int]]:
     for b in text.encode("utf-8"):
         nxt = m.feed(st, bytes([b]))
         # a byte the rules forbid ends the quote or marker there; what was read stays
-        st = nxt if nxt is not None else State(quoted=st.quoted, cited=st.cited)
+        st = nxt if nxt is not None else State(spans=st.spans, used=st.used, quoted=st.quoted, cited=st.cited)
     return {sources[i].number for i in st.quoted}, {sources[i].number for i in st.cited}

@@ -37,12 +37,9 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     if req.grounding and ctx.store is None:
         raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
     if ctx.store is not None and req.grounding is not False:
-        from mynah.posts.ground import fit_with_answer, grounding_report, query_of
-        from mynah.posts.search import search
+        from mynah.posts.ground import fit_with_answer, grounding_report, retrieve
 
-        found = await asyncio.to_thread(
-            search, ctx.store, query_of(msgs), ctx.ground_k, embedder=ctx.embedder
-        )
+        found = await asyncio.to_thread(retrieve, ctx.store, msgs, ctx.ground_k, ctx.embedder)
         # The posts get their room before the answer: a requested max_tokens (else a
         # quarter of the context) shrinks to a minimum rather than a post being dropped.
         want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
@@ -60,8 +57,9 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
         raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
     params = ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
     lp = (req.top_logprobs or 0) if req.logprobs else None
-    # Grounded answers are held to their posts (processors/quotes.py), one state a choice.
-    procs = (lambda: grounded.processors(st.tok)) if grounded is not None and grounded.hits else None
+    # Grounded answers are held to their posts (processors/quotes.py), one state a choice;
+    # with no post in the prompt that means no quote and no [n] at all.
+    procs = (lambda: grounded.processors(st.tok)) if grounded is not None else None
     run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, ctx.metrics, procs)
     extra = None
     if grounded is not None:

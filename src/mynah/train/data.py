@@ -265,6 +265,32 @@ class EpochOrder:
         return int(self._perm[i])
 
 
+class LengthGrouped(EpochOrder):
+    """EpochOrder with batches of like lengths (transformers' `group_by_length`): each
+    epoch's permutation is cut into windows of `group * 32` items, each window sorted by
+    length and cut into `group`-sized batches, and the batches shuffled. A batch is padded
+    to its longest item, so chat tuning on a mix of long grounded prompts and short replies
+    computes ~a quarter fewer tokens a step. Every item still comes once an epoch."""
+
+    def __init__(self, lengths: list[int], seed: int, group: int):
+        super().__init__(len(lengths), seed)
+        self.lengths, self.group = np.asarray(lengths), group
+
+    def __getitem__(self, g: int) -> int:
+        epoch, i = divmod(g, self.n)
+        if epoch != self._epoch:
+            rng = np.random.default_rng([self.seed, epoch])
+            perm, window, chunks = rng.permutation(self.n), self.group * 32, []
+            for a in range(0, self.n, window):
+                part = perm[a : a + window]
+                part = part[np.argsort(-self.lengths[part], kind="stable")]
+                chunks += [part[k : k + self.group] for k in range(0, len(part), self.group)]
+            order = rng.permutation(len(chunks))
+            self._perm = np.concatenate([chunks[j] for j in order]) if chunks else perm
+            self._epoch = epoch
+        return int(self._perm[i])
+
+
 def sample_ids(step: int, micro: int, rank: int, world: int, micro_bs: int, accum: int) -> range:
     """The global sample numbers one process uses for one micro-batch.
 

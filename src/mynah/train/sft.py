@@ -6,6 +6,7 @@ system prompt, the user turns and the role headers are context, not targets.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch
 from mynah.checkpoint import load_model
 from mynah.recipes import RECIPES
 from mynah.tokenizer import Tokenizer
-from mynah.train.data import DataError, EpochOrder, is_validation, read_jsonl, sample_ids
+from mynah.train.data import DataError, LengthGrouped, is_validation, read_jsonl, sample_ids
 from mynah.train.loop import run_lock, train_loop
 
 
@@ -104,12 +105,20 @@ def sft(
     data: str | Path,
     out: str | Path,
     max_steps: int | None = None,
-    recipe: str = "tiny",
+    recipe: str | None = None,
     resume: bool = False,
     progress: bool = True,
     **overrides,
 ) -> dict:
+    """Chat-tune `model_dir` on `data`. The recipe's sft settings apply: by default those
+    of the recipe the model was pretrained with (its run.json), so that a `demo` model is
+    tuned at its 512-token context."""
     model_dir, out = Path(model_dir), Path(out)
+    if recipe is None:
+        try:
+            recipe = json.loads((model_dir / "run.json").read_text()).get("recipe") or "tiny"
+        except (OSError, ValueError):
+            recipe = "tiny"
     with run_lock(out, resume):
         return _sft(model_dir, data, out, max_steps, recipe, resume, progress, **overrides)
 
@@ -126,7 +135,7 @@ def _sft(model_dir: Path, data, out: Path, max_steps, recipe, resume, progress, 
     val = [c for i, c in enumerate(convs) if is_validation(f"conv-{i}", 0.05)] or convs[-1:]
     if progress:
         print(f"sft: {len(train)} train / {len(val)} val conversations, {cfg.max_steps} steps")
-    order = EpochOrder(len(train), cfg.seed)
+    order = LengthGrouped([len(ids) for ids, _ in train], cfg.seed, cfg.micro_batch)
 
     def micro_batch(step, micro, rank, world):
         ids = sample_ids(step, micro, rank, world, cfg.micro_batch, cfg.grad_accum)

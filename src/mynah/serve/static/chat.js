@@ -182,7 +182,7 @@ async function send(text) {
   sendBtn.disabled = true;
   stopBtn.disabled = false;
   status.textContent = "generating…";
-  let answer = "", finish = null, usage = null, citations = null;
+  let answer = "", finish = null, usage = null, citations = null, grounded = null;
   try {
     const r = await fetch("/v1/chat/completions", {
       method: "POST", headers: headers(), body: JSON.stringify(body), signal: controller.signal,
@@ -210,6 +210,7 @@ async function send(text) {
           if (chunk.error) throw new Error(chunk.error.message);
           if (chunk.usage) usage = chunk.usage;
           if (chunk.citations) citations = chunk.citations;
+          if (chunk.grounding) grounded = chunk.grounding;
           for (const c of chunk.choices || []) {
             if (c.delta && c.delta.content) answer += c.delta.content;
             if (c.finish_reason) finish = c.finish_reason;
@@ -222,6 +223,8 @@ async function send(text) {
     renderAnswer(div, answer, citations);
     div.dataset.state = "done";
     if (finish === "length") note(div, "(cut off at the token limit)");
+    // posts that did not fit the model's context: said, never silently left out
+    if (grounded && grounded.warning) note(div, "(" + grounded.warning + ")");
     status.textContent = usage ? `${usage.completion_tokens} tokens` : "";
   } catch (e) {
     if (e.name === "AbortError") {
