@@ -303,7 +303,12 @@ class QuoteConstraint:
             if nxt is None:  # a forced close (see _compute)
                 nxt = self.machine.feed(self.state, piece, forced=True)
             if nxt is None:  # a token sampled where nothing was masked: carry on outside
-                nxt = State(spans=self.state.spans, used=self.state.used, quoted=self.state.quoted, cited=self.state.cited)
+                nxt = State(
+                    spans=self.state.spans,
+                    used=self.state.used,
+                    quoted=self.state.quoted,
+                    cited=self.state.cited,
+                )
             self.state = nxt
         self.seen = len(history)
         allowed, banned = self._rule(self.state)
