@@ -7,6 +7,7 @@ alone, the same hybrid query. Both run over a SQLite store of the sample network
 posts embedded, on the held-out questions of `mynah eval grounding`; medians per query.
 
     python benchmarks/grounding_retrieve.py [--posts 20000] [--queries 200]
+    python benchmarks/grounding_retrieve.py --db runs/demo/posts.db --sample runs/demo/sample
 """
 
 from __future__ import annotations
@@ -40,19 +41,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=20000)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--db", help="an existing store of a sample network (else one is built)")
+    ap.add_argument("--sample", help="with --db: the sample folder it was made from")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        write_network(tmp / "sample", n_posts=a.posts, seed=0)
-        store = SQLiteStore(tmp / "posts.db")
-        ingest_files(store, [tmp / "sample" / "exports" / "x_v2.jsonl"], progress=False)
+        sample = Path(a.sample) if a.db else tmp / "sample"
+        if not a.db:
+            write_network(sample, n_posts=a.posts, seed=0)
+        store = SQLiteStore(a.db or tmp / "posts.db")
+        if not a.db:
+            ingest_files(store, [sample / "exports" / "x_v2.jsonl"], progress=False)
         embedder = Embedder()
         embed_all(store, embedder)
         tok = train_tokenizer(["the posts of the sample network"] * 10, 300)
-        qs = [
-            q["question"]
-            for q in eval_questions(builder_for(store, tmp / "sample", tok, 512, "heldout", 1), a.queries)
-        ]
+        builder = builder_for(store, sample, tok, 512, "heldout", 1)
+        qs = [q["question"] for q in eval_questions(builder, a.queries)]
         for q in qs[:10]:  # warm: the query encoder, the index, SQLite's page cache
             retrieve(store, [{"role": "user", "content": q}], 5, embedder)
         results = {}
@@ -65,7 +69,7 @@ def main() -> None:
                 results.setdefault(name, []).extend(ms)
         base, ours = statistics.median(results["search"]), statistics.median(results["retrieve"])
         p95 = {k: sorted(v)[int(len(v) * 0.95)] for k, v in results.items()}
-        print(f"{a.posts} posts, {len(qs)} held-out questions x 2 runs each")
+        print(f"{store.count()} posts, {len(qs)} held-out questions x 2 runs each")
         print(f"search.search (baseline): median {base:.2f} ms, p95 {p95['search']:.2f} ms")
         print(f"ground.retrieve (marks):  median {ours:.2f} ms, p95 {p95['retrieve']:.2f} ms")
         print(f"ratio retrieve / search: {ours / base:.2f}x (median)")
