@@ -376,7 +376,16 @@ def test_killed_build_resumes_without_duplicates_and_trains(sample_dir, tmp_path
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(0.2)  # its pool workers die with it (PR_SET_PDEATHSIG)
+    # Its pool workers die with it (PR_SET_PDEATHSIG), but on a busy machine one may still
+    # land the part it was renaming into place: wait until the finished parts stop changing.
+    seen, still = None, 0
+    for _ in range(100):
+        now = sorted(f.name for f in work.glob("*.json"))
+        still = still + 1 if now == seen else 0
+        if still >= 5:
+            break
+        seen = now
+        time.sleep(0.1)
     stamp = lambda p: (p.stat().st_ino, p.stat().st_mtime_ns)  # noqa: E731
     # A part is finished when KEY.json exists (after KEY.arrow); remember those files exactly.
     done = {f.name: stamp(f) for f in work.glob("*.json")}
