@@ -341,11 +341,11 @@ def quotable(text: str, prefer: str = "") -> str | None:
     best, best_key = None, None
     for m in _CLAUSE.finditer(text):
         clause = m.group(0)
-        words = [w for w in clause.split() if not w.startswith(("@", "#", "http", "RT"))]
-        # cut at the first word that is not plain text (a tag, a link, an emoji)
+        # cut at the first word that is not plain text (a mention, a tag, a link, an emoji)
         run = []
         for w in clause.split():
-            if w in words and _WORD.fullmatch(w.strip("'’-")) and not _NOT_QUOTABLE.search(w):
+            plain = not w.startswith(("@", "#", "http", "RT")) and _WORD.fullmatch(w.strip("'’-"))
+            if plain and not _NOT_QUOTABLE.search(w):
                 run.append(w)
             elif run:
                 break
@@ -392,7 +392,8 @@ class Writer:
         its topic (or by its author), and marked in the block as matching the question,
         so that what the answer cites is what the model can see speaks to it."""
         out = []
-        for src, h in zip(g.sources(), g.hits):
+        sources = g.sources()
+        for src, h in zip(sources, g.hits):
             lab = self.labels.get(h.post.id)
             if lab is None or lab.get("kind") == "spam" or not h.matches:
                 continue  # an injected or unknown post, or one the block shows as unrelated
@@ -401,7 +402,7 @@ class Writer:
             if q.topic and lab.get("topic") != q.topic:
                 continue
             span = quotable(src.text, " ".join(h.matches))
-            if span and src.number in analyze(f'"{span}" [{src.number}]', g.sources())[0]:
+            if span and src.number in analyze(f'"{span}" [{src.number}]', sources)[0]:
                 out.append((src.number, span, mood(src.text)))
         return out
 
