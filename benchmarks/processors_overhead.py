@@ -87,7 +87,8 @@ def main() -> None:
     )
 
     def params(seed: int, constrained: bool, heavy: bool) -> SamplingParams:
-        procs = [Timed(QuoteConstraint(tok, sources))] if constrained else []
+        # (with the answer's budget, as the server passes it: the near-the-end rules run too)
+        procs = [Timed(QuoteConstraint(tok, sources, a.new_tokens))] if constrained else []
         if heavy:
             procs.append(Bias(quoteish, 8.0))  # after the constraint, as processors compose
         return SamplingParams(max_tokens=a.new_tokens, temperature=0.8, seed=seed, logits_processors=procs)

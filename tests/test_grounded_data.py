@@ -20,7 +20,9 @@ from mynah.processors.quotes import analyze
 from mynah.tokenizer import Tokenizer
 from mynah.train.grounded import (
     ABSENT,
+    ANSWERS,
     NO_POSTS,
+    NONE_SHARE,
     WORDINGS,
     Builder,
     builder_for,
@@ -299,3 +301,50 @@ def test_the_block_marks_the_posts_that_have_the_questions_rare_words(store):
     author = hits[0].post.author
     by = retrieve(store, [{"role": "user", "content": f"What does @{author} post?"}], 5)
     assert by[0].post.author == author and f"@{author}" in by[0].matches
+
+
+def test_acronyms_and_words_with_digits_mark_posts_but_other_short_words_do_not(tmp_path):
+    import json
+
+    from mynah.posts.ground import rare_words
+    from mynah.posts.ingest import ingest_files
+    from mynah.posts.store import SQLiteStore
+
+    texts = ["the new AI model is out", "AI chips again", "5G towers near the station"]
+    texts += [f"es ok am Abend, post {i}" for i in range(40)]
+    f = tmp_path / "posts.jsonl"
+    f.write_text(
+        "".join(
+            json.dumps(
+                {"id": str(1000 + i), "text": t, "author_id": "7", "created_at": "2026-03-01T10:00:00Z"}
+            )
+            + "\n"
+            for i, t in enumerate(texts)
+        )
+    )
+    store = SQLiteStore(tmp_path / "posts.db")
+    ingest_files(store, [f], progress=False)
+    store.refresh_index()
+    words = dict(rare_words(store, "Roundup of #5G and AI posts? AI, es ok am"))
+    assert words.get("5g") == "" and words.get("ai") == ""
+    assert not {"es", "ok", "am"} & set(words)  # two lowercase letters say nothing
+    hits = retrieve(store, [{"role": "user", "content": "What do people say about AI?"}], 5)
+    assert {h.post.text for h in hits if h.matches} == {"the new AI model is out", "AI chips again"}
+
+
+def test_no_language_says_no_posts_more_often_than_the_others(convs):
+    # a language whose answers are mostly "no posts" teaches a small model to answer by the
+    # question's language instead of by the block's marks
+    _, rows = convs
+    starts = {lang: tuple(t.split("{")[0] for ts in by.values() for t in ts) for lang, by in ANSWERS.items()}
+    made = {lang: [0, 0] for lang in ANSWERS}
+    for c in rows:
+        a = c["messages"][-1]["content"]
+        lang = max(
+            starts, key=lambda lang: max((len(p) for p in starts[lang] if a.startswith(p)), default=-1)
+        )
+        made[lang][0] += 1
+        made[lang][1] += NO_POSTS.search(a) is not None
+    for n, none in made.values():
+        assert n >= 15, made
+        assert 0.15 <= none / n <= NONE_SHARE + 0.02, made

@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from mynah.processors.quotes import QuoteConstraint, QuoteMachine, Source, State, analyze
+from mynah.processors.quotes import IN, QuoteConstraint, QuoteMachine, Source, State, analyze
 
 SOURCES = [
     Source(1, "ferrywatch", "The harbour ferry is late again, forty minutes and counting"),
@@ -84,11 +84,17 @@ def test_post_text_with_quotes_brackets_and_instructions_is_only_data():
 
 
 def _constrained_sample(
-    tok, sources, seed: int, steps: int = 80, bias: float = 6.0, constrained: bool = True
+    tok,
+    sources,
+    seed: int,
+    steps: int = 80,
+    bias: float = 6.0,
+    constrained: bool = True,
+    max_tokens: int | None = None,
 ):
     """Random logits that favour quote characters, brackets and digits (what a model set
     on quoting would do), sampled through the constraint, as the engine samples."""
-    proc = QuoteConstraint(tok, sources)
+    proc = QuoteConstraint(tok, sources, max_tokens)
     g = torch.Generator().manual_seed(seed)
     favour = [i for i in range(tok.vocab_size) if any(c in tok.decode([i]) for c in '"“”„«»[]@0123456789')]
     history = tok.encode("prompt")
@@ -196,6 +202,22 @@ def test_after_a_quote_the_handle_must_be_its_authors(tok):
     assert torch.isfinite(out[tok.encode(" said")[0]])  # the handle is whole: text goes on
 
 
+def test_a_bare_at_sign_after_a_quote_must_start_its_authors_handle(tok):
+    # seen in the demo: `"…Sternschnuppenregen"@ talking[2]`, a word slipped in after the "@"
+    proc = QuoteConstraint(tok, SOURCES)
+    prompt = tok.encode("prompt")
+    proc(list(prompt), torch.zeros(tok.vocab_size))
+    history = prompt + tok.encode('"Best coffee in town" @')
+    assert tok.decode(history[len(prompt) :]).endswith("@")
+    out = proc(list(history), torch.zeros(tok.vocab_size))
+    allowed = [tok.decode([i]) for i in torch.isfinite(out).nonzero().flatten().tolist()]
+    assert allowed and all("julia84".startswith(a) for a in allowed), allowed[:20]
+    # and a quote of a post with no author cannot be followed by "@" at all
+    anon = [Source(1, None, "The harbour ferry is late again")]
+    assert QuoteMachine(anon).feed(State(), b'"The harbour ferry" @') is None
+    assert QuoteMachine(anon).feed(State(), b'"The harbour ferry" [1]') is not None
+
+
 def test_after_a_quote_its_marker_comes_next_and_the_answer_cannot_end_before_it(tok):
     proc = QuoteConstraint(tok, SOURCES)
     prompt = tok.encode("prompt")
@@ -238,3 +260,33 @@ def test_an_answer_quotes_the_same_words_only_once():
     assert run('"minutes and counting" [1] and "minutes and counting" [1]') is None
     assert run('"Best coffee in town" [2] and "Best coffee in town is at the pier" [2]') is None
     assert run('"Best coffee in town" [2] and "coffee in town is at the pier" [2]') is not None
+
+
+@pytest.mark.parametrize("budget", [6, 9, 13, 17, 24, 31])
+def test_an_answer_cut_at_its_token_budget_leaves_no_quote_open_or_unmarked(tok, budget):
+    from mynah.posts.evaluate import quotes_in
+
+    cut = 0
+    for seed in range(6):
+        text, proc = _constrained_sample(tok, SOURCES, seed, steps=budget, max_tokens=budget)
+        assert proc.state.mode != IN and proc.state.due is None, text  # no quote open, no marker owed
+        assert all(marker is not None for _, marker in quotes_in(text)), text
+        # the same logits without the budget, cut at the same length, often do leave one
+        free, p = _constrained_sample(tok, SOURCES, seed, steps=budget)
+        cut += p.state.mode == IN or p.state.due is not None
+    assert budget < 9 or cut >= 1  # (the budget is what held them: the same draws break without it)
+
+
+def test_near_its_budget_no_quote_opens_and_an_open_one_closes(tok):
+    prompt = tok.encode("prompt")
+    opener = tok.encode(' "')[0]
+    for budget, open_ok in ((40, True), (8, False)):
+        proc = QuoteConstraint(tok, SOURCES, budget)
+        out = proc(list(prompt), torch.zeros(tok.vocab_size))
+        assert bool(torch.isfinite(out[opener])) is open_ok
+    said = tok.encode(' "forty minutes and counting')
+    proc = QuoteConstraint(tok, SOURCES, len(said) + 3)
+    proc(list(prompt), torch.zeros(tok.vocab_size))
+    out = proc(prompt + said, torch.zeros(tok.vocab_size))
+    allowed = [tok.decode([i]) for i in torch.isfinite(out).nonzero().flatten().tolist()]
+    assert allowed and all('"' in a for a in allowed), allowed[:20]  # only the close

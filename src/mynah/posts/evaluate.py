@@ -154,14 +154,11 @@ def answer_all(
     base = SamplingParams(max_tokens=want, temperature=0.0)
     for start in range(0, len(prepared), batch):
         part = prepared[start : start + batch]
-        params = [
-            replace(
-                base,
-                max_tokens=max(1, min(want, context - len(g.ids))),
-                logits_processors=g.processors(tok) if constrained else [],
-            )
-            for _, g in part
-        ]
+        params = []
+        for _, g in part:
+            room = max(1, min(want, context - len(g.ids)))
+            procs = g.processors(tok, room) if constrained else []
+            params.append(replace(base, max_tokens=room, logits_processors=procs))
         texts = [""] * len(part)
         for c in gen.stream([g.ids for _, g in part], params):
             texts[c.seq] += c.text

@@ -100,9 +100,10 @@ class Grounded:
             Source(i, h.post.author, shown(h.post.text, self.max_chars)) for i, h in enumerate(self.hits, 1)
         ]
 
-    def processors(self, tok) -> list:
-        """Fresh logits processors for one sequence: verbatim quotes and citation numbers."""
-        return [QuoteConstraint(tok, self.sources())]
+    def processors(self, tok, max_tokens: int | None = None) -> list:
+        """Fresh logits processors for one sequence: verbatim quotes and citation numbers
+        (held to the answer's budget of `max_tokens`, when given)."""
+        return [QuoteConstraint(tok, self.sources(), max_tokens)]
 
     def citations(self, texts: list[str]) -> list[dict]:
         """The citations, each marked `quoted` and `cited` when an answer (any of `texts`)
@@ -253,11 +254,18 @@ def rare_words(store, question: str) -> list[tuple[str, str]]:
 
     cap = max(3, int(store.count() * RARE_SHARE))
     handles = {h.lower() for h in handles_in(question)}
-    out = []
-    for w in dict.fromkeys(re.findall(r"\w+", question.lower())):
-        if len(w) < 3 or w.isdigit() or w in STOPWORDS or w in handles:
+    out, seen = [], set()
+    for raw in dict.fromkeys(re.findall(r"\w+", question)):
+        w = raw.lower()
+        # Two characters say something only as an acronym or with a digit ("AI", "5G"):
+        # "am", "es" and "ok" would mark half the store.
+        short = len(w) == 2 and (raw.isupper() or any(c.isdigit() for c in w))
+        if len(w) < 3 and not short or w.isdigit() or w in STOPWORDS or w in handles:
             continue
         w = min(words_of(w), key=len, default=w)
+        if w in seen:
+            continue
+        seen.add(w)
         n = store.doc_freq(w, cap + 1)
         if 0 < n <= cap:
             out.append((w, ""))
@@ -267,4 +275,5 @@ def rare_words(store, question: str) -> list[tuple[str, str]]:
             stem = w[: max(5, len(w) - 2)]
             if store.doc_freq(stem, cap + 1, prefix=True) <= cap:
                 out.append((w, stem))
-    return out[:6]
+    # (a question's noise words past its subject, "Keep it short.", must not crowd it out)
+    return out[:8]

@@ -193,7 +193,9 @@ STOPWORDS = frozenset(
     zu mit den von im es el la los las y en de que un una por con para del se lo was wie sagen leute
     über qué dice gente sobre cómo here there now right new anyone anything someone talking ich du er
     sie wir ihr mir mich dich uns jemand gibt auch noch schon hoy alguien habla algo nuevo nueva
-    muy más yo tú él ella""".split()  # noqa: SIM905
+    muy más yo tú él ella hat haben habe hast wird werden sind war bei auf für zum zur dem des einen
+    einem kannst kann bitte gern hätte welche wer al hay me te mi su sus alguna alguno está son
+    post posts please tell show give""".split()  # noqa: SIM905
 )
 
 

@@ -14,7 +14,10 @@ and ` "`, and `“` is three bytes that can split across tokens. Its rules:
   punctuation before it: no words, no new quote, not the end of the answer), so that no
   quote is left unattributed; any other `[n]` must name a post that exists;
 - it never masks every token: if the rules leave nothing inside a quote, the quote closes,
-  and otherwise nothing is masked.
+  and otherwise nothing is masked;
+- given the answer's token budget (`max_tokens`), a quote that could not be closed and
+  marked before the budget ends does not open, an open one closes where it can, and a due
+  marker's `[` comes at once: an answer cut at its length limit leaves no quote unmarked.
 
 Each candidate token is checked by running its bytes through the machine, but only the
 tokens that can change anything are checked: outside a quote, those holding a quote
@@ -38,6 +41,10 @@ PAIRS = {
 _OPEN_PREFIXES = {o[:i] for o in PAIRS for i in range(1, len(o))}  # b"\xe2", b"\xe2\x80", b"\xc2"
 TRIGGERS = frozenset(b'"[@') | {o[0] for o in PAIRS}
 MIN_WORDS = 3
+# Tokens an answer needs from opening a quote to its marker's "]" (3 short words, the
+# close, "[", the number, "]"), and from where a quote must close to that "]".
+OPEN_RESERVE = 12
+CLOSE_RESERVE = 5
 OUT, IN, MARK, HANDLE = range(4)
 _GAP = b" \t\n,.;:!?)-\xe2\x80\x94"  # spacing and punctuation (and the bytes of an em dash)
 _HANDLE_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
@@ -165,6 +172,8 @@ class QuoteMachine:
             st.mode, st.digits = MARK, b""
             return True
         if b == 0x40 and st.due is not None:  # "@" right after a quote names its author
+            if not self._due_handles(st):  # (a post with no author is cited by number)
+                return False
             st.mode, st.handle = HANDLE, b""
             return True
         return True
@@ -278,11 +287,13 @@ def vocab_index(tok) -> VocabIndex:
 class QuoteConstraint:
     """engine.LogitsProcessor: one per sequence (it keeps that sequence's state)."""
 
-    def __init__(self, tok, sources: list[Source]):
+    def __init__(self, tok, sources: list[Source], max_tokens: int | None = None):
         self.vocab = vocab_index(tok)
         self.machine = QuoteMachine(sources)
         self.state = State()
         self.seen: int | None = None  # tokens of the history already fed
+        self.start = 0  # the prompt's length
+        self.max_tokens = max_tokens  # the answer's budget, when the caller knows it
         self.cache: dict = {}
 
     @property
@@ -295,7 +306,7 @@ class QuoteConstraint:
 
     def __call__(self, history: list[int], logits: torch.Tensor) -> torch.Tensor:
         if self.seen is None:
-            self.seen = len(history)  # the prompt
+            self.seen = self.start = len(history)  # the prompt
         for t in history[self.seen :]:
             # (a model's vocabulary may be padded past the tokenizer's: such ids are no text)
             piece = self.vocab.bytes[t] if t < len(self.vocab.bytes) else b""
@@ -312,6 +323,10 @@ class QuoteConstraint:
             self.state = nxt
         self.seen = len(history)
         allowed, banned = self._rule(self.state)
+        if self.max_tokens is not None:
+            left = self.max_tokens - (len(history) - self.start)  # this token included
+            if left <= OPEN_RESERVE:
+                allowed, banned = self._near_end(self.state, left, allowed, banned)
         if allowed is not None:
             mask = torch.full_like(logits, float("-inf"))
             mask[allowed] = 0
@@ -331,6 +346,43 @@ class QuoteConstraint:
             self.cache[key] = rule
         return rule
 
+    def _near_end(self, st: State, left: int, allowed, banned):
+        """The rule with `left` tokens to go: narrowed only where something remains."""
+        v, feed = self.vocab, self.machine.feed
+
+        def narrow(keep) -> list[int] | None:
+            gone = set(banned)
+            ids = allowed if allowed is not None else [i for i in range(len(v.bytes)) if i not in gone]
+            kept = [i for i in ids if v.bytes[i] and keep(feed(st, v.bytes[i]))]
+            return kept or None
+
+        if st.mode != IN and st.due is None:
+            # no quote opens that could not be closed and marked in time
+            cands = set(v.triggers) | (set(v.first_in(range(0x80, 0xC0))) if st.pending else set())
+            if allowed is not None:
+                cands &= set(allowed)
+            opens = [
+                i
+                for i in cands
+                if (n := feed(st, v.bytes[i])) is not None and (n.mode == IN or n.pending or n.due is not None)
+            ]
+            if allowed is not None:
+                kept = [i for i in allowed if i not in set(opens)]
+                return (kept, []) if kept else (allowed, banned)
+            return None, [*banned, *opens]
+        if st.mode == IN and left <= CLOSE_RESERVE:
+            kept = narrow(lambda n: n is not None and n.mode != IN)  # close the quote where it can
+            if not kept and left <= 4:  # or anywhere (still verbatim): the close and "[n]" need 4
+                ids = v.first_in([(st.close[len(st.closing) :] or st.close)[0]])
+                kept = [i for i in ids if (n := feed(st, v.bytes[i], True)) is not None and n.mode != IN]
+        elif st.mode == OUT and st.due is not None:
+            kept = narrow(lambda n: n is not None and n.mode == MARK)  # the marker, now, as [n]
+        elif st.mode == MARK and st.digits and left <= 1:
+            kept = narrow(lambda n: n is not None and n.mode == OUT)  # its "]"
+        else:
+            return allowed, banned
+        return (kept, []) if kept else (allowed, banned)
+
     def _ok(self, st: State, ids, forced: bool = False) -> list[int]:
         return [i for i in ids if self.vocab.bytes[i] and self.machine.feed(st, self.vocab.bytes[i], forced)]
 
@@ -347,10 +399,10 @@ class QuoteConstraint:
         if st.mode == MARK and (st.digits or st.due):  # a due marker's `[` is its number next
             allowed = self._ok(st, v.first_in(b"0123456789]" if st.digits else b"0123456789"))
             return (allowed, []) if allowed else (None, [])
-        if st.mode == HANDLE and st.handle:
+        if st.mode == HANDLE:
             starts = v.first_in(_HANDLE_CHARS)
-            cont = self._ok(st, starts)  # the handle goes on
-            i = self.machine.handles.get(st.handle)
+            cont = self._ok(st, starts)  # the handle goes on (a bare "@" must start one)
+            i = self.machine.handles.get(st.handle) if st.handle else None
             if i is None or i not in st.due:  # not yet a due author's whole handle: go on
                 return (cont, []) if cont else (None, [])
             # a whole due handle: any other token ends it, unless its own bytes break a rule

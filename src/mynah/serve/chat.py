@@ -59,7 +59,7 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     lp = (req.top_logprobs or 0) if req.logprobs else None
     # Grounded answers are held to their posts (processors/quotes.py), one state a choice;
     # with no post in the prompt that means no quote and no [n] at all.
-    procs = (lambda: grounded.processors(st.tok)) if grounded is not None else None
+    procs = (lambda: grounded.processors(st.tok, params.max_tokens)) if grounded is not None else None
     run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, ctx.metrics, procs)
     extra = None
     if grounded is not None:

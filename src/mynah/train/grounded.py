@@ -155,6 +155,18 @@ WORDINGS = {
                 "Anything interesting about {s} lately?",
                 "Show me what people posted on {s}.",
                 "What are the takes on {s}?",
+                "What's the word on {s}?",
+                "Quick summary of {s}, please.",
+                "What are folks posting about {s}?",
+                "Fill me in on {s}.",
+                "Is {s} trending?",
+                "What's the buzz around {s}?",
+                "Posts on {s}?",
+                "Talk me through the posts on {s}.",
+                "Any news on {s}?",
+                "What did people write about {s}?",
+                "Brief me on {s}.",
+                "Where do people stand on {s}?",
             ],
             "de": [
                 "Was sagen die Leute über {s}?",
@@ -166,6 +178,13 @@ WORDINGS = {
                 "Was wird gerade zu {s} gepostet?",
                 "Was gibt es Neues zu {s}?",
                 "Meinungen zu {s}?",
+                "Was schreiben die Leute zu {s}?",
+                "Erzähl mir, was man über {s} postet.",
+                "Was ist los bei {s}?",
+                "Worüber reden die Leute bei {s}?",
+                "Hat jemand etwas zu {s} gepostet?",
+                "Kurze Zusammenfassung zu {s}, bitte.",
+                "Wie finden die Leute {s}?",
             ],
             "es": [
                 "¿Qué dice la gente sobre {s}?",
@@ -177,6 +196,13 @@ WORDINGS = {
                 "¿Qué se publica hoy sobre {s}?",
                 "¿Qué hay de nuevo con {s}?",
                 "¿Opiniones sobre {s}?",
+                "¿Qué escribe la gente sobre {s}?",
+                "¿Qué se dice de {s}?",
+                "Cuéntame qué se comenta de {s}.",
+                "¿Hay algo nuevo sobre {s}?",
+                "¿Alguien escribió algo de {s}?",
+                "Un resumen rápido de {s}, por favor.",
+                "¿Cómo ve la gente {s}?",
             ],
         },
         "author": {
@@ -194,6 +220,13 @@ WORDINGS = {
             "en": ["And {s}?", "What about {s}?", "How about {s} then?", "Now {s}, please."],
             "de": ["Und {s}?", "Und was ist mit {s}?", "Jetzt bitte {s}."],
             "es": ["¿Y {s}?", "¿Y qué hay de {s}?", "Ahora {s}, por favor."],
+        },
+        # Said after some training questions: what a question carries besides its subject
+        # varies, and what decides the answer is the block (held-out questions have none).
+        "tails": {
+            "en": [" Thanks!", " Keep it short.", " Just the highlights.", " I'm curious.", " thx"],
+            "de": [" Danke!", " Kurz bitte.", " Bin neugierig.", " Nur das Wichtigste."],
+            "es": [" ¡Gracias!", " Breve, por favor.", " Tengo curiosidad.", " Solo lo importante."],
         },
     },
     "heldout": {
@@ -270,7 +303,8 @@ ANSWERS = {
         "many": ["Las publicaciones dicen {q1} y {q2}."],
         "three": ["Las publicaciones dicen {q1}, {q2} y {q3}."],
         "mixed": ["Hay opiniones distintas: {q1}, pero {q2}."],
-        "none": ["No encontré publicaciones sobre eso."],
+        # (no word of the citing answers, "Las publicaciones dicen…": a small model mixed the two)
+        "none": ["No encontré nada sobre eso."],
         "author": ["La cuenta publica {q1}."],
         "author2": ["La cuenta publica {q1} y {q2}."],
         "no_author": ["No encontré publicaciones de esa cuenta."],
@@ -278,7 +312,8 @@ ANSWERS = {
 }
 # How `mynah eval grounding` recognises a "no posts" answer, in each language.
 NO_POSTS = re.compile(
-    r"\b(?:found no posts|no posts (?:about|by|on)|keine Beiträge|no encontré publicaciones)", re.IGNORECASE
+    r"\b(?:found no posts|no posts (?:about|by|on)|keine Beiträge|no encontré (?:publicaciones|nada))",
+    re.IGNORECASE,
 )
 
 _ARTICLE = re.compile(r"^(?:the|der|die|das|el|la|los|las) ", re.IGNORECASE)
@@ -370,7 +405,7 @@ def _subject(r: random.Random, topic: str, lang: str) -> str:
     return "#" + r.choice(TOPICS[topic][0])
 
 
-def _ask(r: random.Random, pool: list[str], lang: str, **slots) -> str:
+def _ask(r: random.Random, pool: list[str], lang: str, tails: list[str] = (), **slots) -> str:
     q = r.choice(pool).format(**slots)
     q = r.choice(OPENERS) + q if lang == "en" else q
     x = r.random()
@@ -378,6 +413,8 @@ def _ask(r: random.Random, pool: list[str], lang: str, **slots) -> str:
         q = q.lower()
     elif x < 0.18:
         q = q.rstrip("?.")
+    if tails and r.random() < 0.25:  # (drawn only when there are tails: the held-out set stays as it was)
+        q += r.choice(tails)
     return q
 
 
@@ -462,6 +499,7 @@ class Builder:
     ):
         self.store, self.labels, self.encode, self.context = store, labels, encode, context
         self.words = WORDINGS[split]
+        self.tails = self.words.get("tails", {"en": [], "de": [], "es": []})
         self.absent = ABSENT[split]
         self.r = random.Random(seed)
         self.k, self.embedder, self.now = k, embedder, now
@@ -485,16 +523,20 @@ class Builder:
             h = r.choice(self.authors)
             if r.random() < 0.15:  # an account that posted nothing
                 h = r.choice(["nobody", "ghost", "quiet", "lurker"]) + "_" + str(r.randint(100, 999))
-            text = _ask(r, self.words["author"][lang], lang, h="@" + h)
+            text = _ask(r, self.words["author"][lang], lang, self.tails[lang], h="@" + h)
             return Question(text, lang, "@" + h, author=h, expect_empty=h not in self.authors)
         if kind == "absent":
             s = r.choice(self.absent)[LANG_INDEX[lang]]
             return Question(
-                _ask(r, self.words["topic"][lang], lang, s=s), lang, s, topic=None, expect_empty=True
+                _ask(r, self.words["topic"][lang], lang, self.tails[lang], s=s),
+                lang,
+                s,
+                topic=None,
+                expect_empty=True,
             )
         topic = r.choice(self.topics)
         s = _subject(r, topic, lang)
-        return Question(_ask(r, self.words["topic"][lang], lang, s=s), lang, s, topic=topic)
+        return Question(_ask(r, self.words["topic"][lang], lang, self.tails[lang], s=s), lang, s, topic=topic)
 
     def follow_up(self, lang: str) -> Question:
         q = self.question("absent" if self.r.random() < 0.2 else "topic", lang)
@@ -510,13 +552,13 @@ class Builder:
     def fitted(self, msgs: list[dict], hits: list[Hit], want: int) -> Grounded:
         return fit_with_answer(msgs, hits, self.encode, self.context, want)
 
-    def conversation(self, kind: str) -> dict | None:
+    def conversation(self, kind: str, lang: str | None = None) -> dict | None:
         """One chat-tuning conversation of `kind`: topic, absent, author, follow or inject."""
         r = self.r
         system = r.choice(SYSTEMS)
         head = [{"role": "system", "content": system}] if system else []
         want = r.choice(WANTS)
-        lang = self._lang()
+        lang = lang or self._lang()
         if kind == "follow":
             first = self.question("topic", lang)
             second = self.follow_up(lang)
@@ -563,6 +605,11 @@ class Builder:
 
 
 KINDS = ["topic"] * 9 + ["absent"] * 5 + ["author"] * 2 + ["follow"] * 2 + ["inject"] * 2
+# At most this share of each language's answers say "no posts". Left to itself the share
+# differs by language (German and Spanish questions that name a topic by a word no post
+# uses find nothing more often), and a small model then learns "a German question: no
+# posts" where it should learn "nothing marked in the block: no posts".
+NONE_SHARE = 0.35
 
 
 def grounded_conversations(builder: Builder, n: int, progress: bool = True) -> list[dict]:
@@ -571,12 +618,20 @@ def grounded_conversations(builder: Builder, n: int, progress: bool = True) -> l
     out = []
     bar = tqdm(total=n, desc="grounded conversations", unit="conv", disable=not progress)
     tries = 0
-    while len(out) < n and tries < 3 * n:
+    made = {lang: [0, 0] for lang in LANG_INDEX}  # lang -> [conversations, "no posts" answers]
+    while len(out) < n and tries < 4 * n:
         tries += 1
-        conv = builder.conversation(builder.r.choice(KINDS))
-        if conv is not None:
-            out.append(conv)
-            bar.update(1)
+        lang = builder._lang()
+        conv = builder.conversation(builder.r.choice(KINDS), lang)
+        if conv is None:
+            continue
+        none = NO_POSTS.search(conv["messages"][-1]["content"]) is not None
+        if none and made[lang][1] + 1 > NONE_SHARE * (made[lang][0] + 1):
+            continue
+        made[lang][0] += 1
+        made[lang][1] += none
+        out.append(conv)
+        bar.update(1)
     bar.close()
     return out
 
