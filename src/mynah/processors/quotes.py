@@ -364,7 +364,8 @@ class QuoteConstraint:
             opens = [
                 i
                 for i in cands
-                if (n := feed(st, v.bytes[i])) is not None and (n.mode == IN or n.pending or n.due is not None)
+                if (n := feed(st, v.bytes[i])) is not None
+                and (n.mode == IN or n.pending or n.due is not None)
             ]
             if allowed is not None:
                 kept = [i for i in allowed if i not in set(opens)]
