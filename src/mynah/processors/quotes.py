@@ -350,11 +350,9 @@ class QuoteConstraint:
         """The rule with `left` tokens to go: narrowed only where something remains."""
         v, feed = self.vocab, self.machine.feed
 
-        def narrow(keep) -> list[int] | None:
-            gone = set(banned)
-            ids = allowed if allowed is not None else [i for i in range(len(v.bytes)) if i not in gone]
-            kept = [i for i in ids if v.bytes[i] and keep(feed(st, v.bytes[i]))]
-            return kept or None
+        def narrow(keep) -> list[int]:
+            # (in these states the rule is an allowed list; None there means nothing fits)
+            return [i for i in allowed or () if v.bytes[i] and keep(feed(st, v.bytes[i]))]
 
         if st.mode != IN and st.due is None:
             # no quote opens that could not be closed and marked in time
@@ -368,7 +366,8 @@ class QuoteConstraint:
                 and (n.mode == IN or n.pending or n.due is not None)
             ]
             if allowed is not None:
-                kept = [i for i in allowed if i not in set(opens)]
+                shut = set(opens)
+                kept = [i for i in allowed if i not in shut]
                 return (kept, []) if kept else (allowed, banned)
             return None, [*banned, *opens]
         if st.mode == IN and left <= CLOSE_RESERVE:
