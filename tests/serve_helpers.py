@@ -54,6 +54,13 @@ class LiveServer:
             str(self.port),
             *args,
         ]
+        # the watermark is on, as users run it; its key goes to a state folder of the test's
+        # own, never the working directory
+        if "--state-dir" not in args and "--no-watermark" not in args:
+            import tempfile
+
+            self.state = Path(tmp) / f"state-{self.port}" if tmp else Path(tempfile.mkdtemp())
+            cmd += ["--state-dir", str(self.state)]
         if key:
             f = tmp / f"keys-{self.port}.txt"
             f.write_text(f"# test keys\n{key}\n")

@@ -428,7 +428,18 @@ def test_weights_that_fail_to_load_leave_health_503_and_no_model_listed(tmp_path
     (bad / "config.json").write_text(json.dumps(cfg))
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mynah.cli", "serve", "--model", str(bad), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "mynah.cli",
+            "serve",
+            "--model",
+            str(bad),
+            "--port",
+            str(port),
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

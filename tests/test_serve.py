@@ -18,12 +18,15 @@ from mynah.generate import TextGenerator
 from serve_helpers import SPEC, LiveServer, metric_delta, sse_events, validate
 
 KEY = "sk-test-" + "x" * 24
+WM_KEY = b"test-watermark-key-5-0123456789abcdef"  # any fixed key; its greedy texts suit the prompts below
 pytestmark = pytest.mark.slow  # each module starts real servers
 
 
 @pytest.fixture(scope="module")
 def server(talker, tmp_path_factory):
-    s = LiveServer(talker, "--max-batch", "16", key=KEY, tmp=tmp_path_factory.mktemp("serve"))
+    tmp = tmp_path_factory.mktemp("serve")
+    (tmp / "wm.key").write_text(WM_KEY.decode() + "\n")  # fixed, so greedy texts are repeatable
+    s = LiveServer(talker, "--max-batch", "16", "--watermark-key-file", str(tmp / "wm.key"), key=KEY, tmp=tmp)
     yield s
     s.stop()
 
@@ -39,9 +42,16 @@ def model_id(client):
 
 
 @pytest.fixture(scope="module")
-def reference(talker):
-    """The same model run directly through the engine, one request at a time."""
-    return TextGenerator.from_dir(talker, max_batch=1)
+def wm_key(server) -> bytes:
+    """The server's watermark key: the watermark is on, as users run it."""
+    return WM_KEY
+
+
+@pytest.fixture(scope="module")
+def reference(talker, wm_key):
+    """The same model run directly through the engine, one request at a time, with the
+    server's watermark (so greedy text matches: the bias applies before the argmax)."""
+    return TextGenerator.from_dir(talker, max_batch=1, watermark_key=wm_key)
 
 
 MSGS = [{"role": "user", "content": "what are people saying about coffee?"}]
@@ -157,7 +167,7 @@ def test_stop_sequences_end_the_text_before_them(server, client, model_id, refer
     tok = reference.tok
     ((ids, _),) = reference.engine.generate_all(
         [tok.encode_chat([user(msg)], add_generation_prompt=True)[0]],
-        SamplingParams(max_tokens=24, temperature=0, stop_token_ids=tok.stop_ids),
+        reference._params(SamplingParams(max_tokens=24, temperature=0, stop_token_ids=tok.stop_ids)),
     )
     cuts = [len(tok.decode(ids[:k])) for k in range(2, len(ids)) if chat.startswith(tok.decode(ids[:k]))]
     at = next(c for c in cuts if 2 <= c < len(chat) and chat.index(chat[c - 1 : c + 1]) == c - 1)
@@ -193,7 +203,16 @@ def test_penalties_over_http_match_the_engine(client, model_id, reference):
             for kw in cases
         ]
 
-    for prompt in ("gente,", "The match", "Friends,", "The new album", "Rent"):
+    for prompt in (
+        "gente,",
+        "The match",
+        "Friends,",
+        "The new album",
+        "Rent",
+        "Kurze Frage:",
+        "hot take:",
+        "Honestly",
+    ):
         want = engine(prompt)
         if len(set(want)) == len(cases):
             break
@@ -209,22 +228,27 @@ def test_penalties_over_http_match_the_engine(client, model_id, reference):
 
 
 @pytest.fixture(scope="module")
-def own_logprobs(talker):
-    """log-softmax of the checkpoint's own logits, from one forward without a cache, for
-    each position of `new` after `prompt`; and the tokenizer's map from bytes to token id."""
+def own_logprobs(talker, wm_key):
+    """log-softmax of the distribution each token of `new` after `prompt` was drawn from:
+    the checkpoint's own logits, from one forward without a cache, plus the watermark's
+    bias (logprobs are reported after every processor); and the map from bytes to token id."""
     import torch
 
     from mynah.checkpoint import load_model
+    from mynah.processors.watermark import Watermarker
     from mynah.tokenizer import Tokenizer
 
     model, tok = load_model(talker), Tokenizer.load(talker)
+    wm = Watermarker(wm_key, tok)
     ids_of = {tok.piece_bytes(t): t for t in range(tok.vocab_size)}
     assert len(ids_of) == tok.vocab_size
 
     def logprobs(prompt: list[int], new: list[int]) -> torch.Tensor:
         with torch.no_grad():
             logits = model(torch.tensor([prompt + new]))[0, len(prompt) - 1 : len(prompt) + len(new) - 1]
-        return torch.log_softmax(logits.float(), -1)
+        proc = wm.processor()
+        rows = [proc(prompt + new[:k], logits[k].float()) for k in range(len(new))]
+        return torch.log_softmax(torch.stack(rows), -1)
 
     return tok, ids_of, logprobs
 
@@ -357,7 +381,9 @@ def test_errors_have_openai_shape_and_status(server, client, model_id):
 
 
 def test_client_disconnect_frees_its_slot(server, model_id):
-    body = {"model": model_id, "prompt": "The", "max_tokens": 250, "ignore_eos": True, "stream": True}
+    # 8 choices of 250 tokens: the batch runs for seconds even on a fast machine, so the
+    # disconnect is seen long before any of them could end by length
+    body = {"model": model_id, "prompt": "The", "max_tokens": 250, "ignore_eos": True, "stream": True, "n": 8}
     before = server.samples()
     with httpx.stream(
         "POST", server.url + "/v1/completions", json=body, headers=server.headers(), timeout=60
@@ -372,7 +398,7 @@ def test_client_disconnect_frees_its_slot(server, model_id):
     # freed by the disconnect, not by running to the end
     after = server.samples()
     finished = "mynah_sequences_finished_total"
-    assert metric_delta(before, after, finished, reason="cancelled") == 1
+    assert metric_delta(before, after, finished, reason="cancelled") == 8
     assert metric_delta(before, after, finished, reason="length") == 0
 
 

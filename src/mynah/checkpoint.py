@@ -141,6 +141,12 @@ def save_checkpoint(
     eos = tokenizer.stop_ids if tokenizer else None
     _atomic_json(out / "config.json", config_to_hf(cfg, bos, eos))
     gen = {"bos_token_id": bos, "eos_token_id": eos, "do_sample": True, "temperature": 0.8, "top_p": 0.95}
+    # The watermark `mynah serve` applies, without its key (a deployment's own, in its
+    # state folder). Never transformers' `watermarking_config`: transformers would apply
+    # its own watermark, with its public default key.
+    from mynah.provenance.watermark import Scheme
+
+    gen["mynah"] = {"watermark": Scheme().as_dict()}
     if tokenizer:
         gen["pad_token_id"] = tokenizer.pad_id
         tokenizer.save(out)

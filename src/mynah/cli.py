@@ -8,6 +8,7 @@ Each subcommand's arguments are its help text (`mynah train --help`). Errors a u
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -270,7 +271,9 @@ def _grounded_data(sample: Path, db: Path, base: Path, out: Path, n: int, pages:
     store.close()
 
 
-def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **kw) -> None:
+def serve(model: Path, host: str, port: int, api_key_file: str | None = None, watermark=None, **kw) -> None:
+    """`watermark`: the parsed serve options (--state-dir, --watermark-key-file,
+    --no-watermark); None means the defaults: a key in the default state folder."""
     import uvicorn
 
     from mynah.checkpoint import check_checkpoint
@@ -278,7 +281,10 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, **
 
     check_checkpoint(model)  # a wrong path exits 2 here, before the port is bound
     keys = load_keys(api_key_file) if api_key_file else None
-    app = create_app(model, api_keys=keys, **kw)
+    wm = watermark or argparse.Namespace(no_watermark=False, state_dir=None, watermark_key_file=None)
+    wm.model = model
+    wkey = _watermark_key(wm, kw.get("posts"))
+    app = create_app(model, api_keys=keys, watermark_key=wkey, **kw)
     name = Path(model).resolve().name
     auth = ' -H "Authorization: Bearer $KEY"' if keys else ""
     print(
@@ -305,6 +311,9 @@ def cmd_serve(a) -> None:
         limits=Limits(max_tokens=a.max_tokens_limit),
         compile=a.compile,
         posts=a.posts,
+        watermark=a,
+        detect_requires_key=a.detect_requires_key,
+        detect_per_minute=a.detect_rate,
     )
 
 
@@ -441,6 +450,32 @@ def cmd_eval_grounding(a) -> None:
     from mynah.posts.evaluate import run
 
     run(a.model, a.posts, a.out, a.sample, a.questions, a.constraint, a.n, a.seed, embed=not a.no_embed)
+
+
+def _watermark_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--state-dir",
+        default=None,
+        help="the deployment's own folder: watermark key, later audit log and outbox "
+        "(default: mynah-state/ beside the post store, or in the working directory)",
+    )
+    p.add_argument(
+        "--watermark-key-file",
+        default=None,
+        help="the watermark key (else $MYNAH_WATERMARK_KEY, else STATE/watermark.key)",
+    )
+    p.add_argument(
+        "--no-watermark", action="store_true", help="generate without the watermark (not recommended)"
+    )
+    p.add_argument(
+        "--detect-requires-key", action="store_true", help="close POST /v1/detect to API key holders"
+    )
+    p.add_argument(
+        "--detect-rate",
+        type=float,
+        default=120,
+        help="texts a minute /v1/detect scores per client without a key",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -581,7 +616,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--posts", default=None, help="ground chat answers in this post store (file or postgresql:// URL)"
     )
+    _watermark_args(p)
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser(
+        "detect",
+        help="is this text mynah's? the watermark test, locally with the key or through a server",
+    )
+    p.add_argument(
+        "file", nargs="?", default="-", help="a text file, or JSON Lines with --jsonl ('-': stdin)"
+    )
+    p.add_argument("--jsonl", action="store_true", help="one JSON object a line; score each one's --field")
+    p.add_argument("--field", default="text", help="the field that holds the text (--jsonl)")
+    p.add_argument(
+        "--key-file", default=None, help="the deployment's watermark key (or $MYNAH_WATERMARK_KEY)"
+    )
+    p.add_argument("--state-dir", default=None, help="read the key from this deployment's state folder")
+    p.add_argument("--model", default=None, help="model folder: only its tokenizer is read, no weights")
+    p.add_argument("--server", default=None, help="score through this deployment's /v1/detect instead")
+    p.add_argument("--api-key-file", default=None, help="with --server: an API key for a closed detector")
+    p.add_argument("--threshold", type=float, default=1e-6, help="watermarked when p <= this")
+    p.add_argument("--min-tokens", type=int, default=16, help="fewer scored tokens: too short to tell")
+    p.set_defaults(fn=cmd_detect)
 
     p = sub.add_parser(
         "sft-data",
@@ -659,10 +715,106 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _watermark_key(a, posts=None) -> bytes | None:
+    """The server's watermark key (None with --no-watermark), its source and key id printed."""
+    from mynah.provenance.keys import load_or_create, state_dir
+    from mynah.provenance.watermark import key_id
+
+    if a.no_watermark:
+        print("  watermark:  OFF (--no-watermark): nothing this server writes can be told from human text")
+        return None
+    sd = state_dir(a.state_dir, posts, a.model)
+    key, where, created = load_or_create(a.watermark_key_file, sd)
+    print(f"  watermark:  on, key id {key_id(key)} ({'created ' if created else 'from '}{where})")
+    return key
+
+
+def cmd_detect(a) -> int:
+    import json
+
+    from mynah.provenance.detect import Detector, RemoteDetector, read_texts
+
+    if a.server:
+        api_key = None
+        if a.api_key_file:
+            from mynah.serve.context import load_keys
+
+            api_key = load_keys(a.api_key_file)[0]
+        remote = RemoteDetector(a.server, api_key)
+        score = remote.score_dicts
+    else:
+        from mynah.provenance.keys import ENV, KEY_FILE, read_key_file
+        from mynah.tokenizer import Tokenizer
+
+        if a.key_file:
+            key = read_key_file(a.key_file)
+        elif os.environ.get(ENV):
+            from mynah.provenance.keys import _parse
+
+            key = _parse(os.environ[ENV].encode(), f"${ENV}")
+        elif a.state_dir:
+            key = read_key_file(Path(a.state_dir) / KEY_FILE)
+        else:
+            raise ValueError(f"give the key (--key-file F, ${ENV} or --state-dir DIR), or --server URL")
+        if not a.model:
+            raise ValueError("--model DIR: the model folder whose tokenizer the text was written with")
+        if not Path(a.model, "tokenizer.json").is_file():
+            raise ValueError(
+                f"{a.model}: no tokenizer.json (a model folder from `mynah train` or `mynah sft`)"
+            )
+        det = Detector(key, Tokenizer.load(a.model), threshold=a.threshold, min_scored=a.min_tokens)
+        score = lambda texts: [s.as_dict() for s in det.score(texts)]  # noqa: E731
+    source = "<stdin>" if a.file == "-" else a.file
+    f = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
+    try:
+        if not a.jsonl:  # the whole input is one text
+            raw = f.read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                line = raw[: e.start].count(b"\n") + 1
+                raise ValueError(f"{source}:{line}: not valid UTF-8 (byte {e.start})") from None
+            print(json.dumps(score([text])[0], indent=2))
+            return 0
+        counts = {"watermarked": 0, "not_watermarked": 0, "too_short": 0, "bad": 0}
+        batch: list[tuple[int, str | None, str | None]] = []
+        out = sys.stdout
+
+        def flush() -> None:  # in input order, bad lines in their place
+            scores = iter(score([t for _, t, e in batch if e is None]))
+            for n, _, err in batch:
+                if err:
+                    out.write(json.dumps({"line": n, "error": err}) + "\n")
+                    continue
+                r = next(scores)
+                counts[r["verdict"]] += 1
+                out.write(json.dumps({"line": n, **r}) + "\n")
+            batch.clear()
+
+        for n, text, err in read_texts(f, True, a.field, source):
+            if err:
+                counts["bad"] += 1
+                print(f"mynah detect: {err}", file=sys.stderr)
+            batch.append((n, text, err))
+            if len(batch) >= 4096:
+                flush()
+        if batch:
+            flush()
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+    print(
+        f"mynah detect: {counts['watermarked']} watermarked, {counts['not_watermarked']} not, "
+        f"{counts['too_short']} too short to tell, {counts['bad']} bad lines ({source})",
+        file=sys.stderr,
+    )
+    return 1 if counts["bad"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.fn(args)
+        rc = args.fn(args)
     # DataError, CheckpointError and ContextOverflow are ValueErrors, as are bad option values
     # (sampling ranges, an unknown recipe). Not importing them here keeps torch out of
     # commands that never touch a model (`mynah corpus build` starts 4 s sooner).
@@ -676,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -121,11 +121,14 @@ def sample(
     gen: torch.Generator | None,
     prompt_len: int = 0,
 ) -> int:
-    logits = process_logits(logits.float(), history, p, prompt_len)
+    return draw(process_logits(logits.float(), history, p, prompt_len), p, gen)
+
+
+def draw(processed: torch.Tensor, p: SamplingParams, gen: torch.Generator | None) -> int:
+    """The token from logits that `process_logits` has already shaped."""
     if p.temperature == 0:
-        return int(logits.argmax())
-    probs = torch.softmax(logits, -1)
-    return int(torch.multinomial(probs, 1, generator=gen))
+        return int(processed.argmax())
+    return int(torch.multinomial(torch.softmax(processed, -1), 1, generator=gen))
 
 
 class Generation:

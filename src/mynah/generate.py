@@ -69,16 +69,42 @@ class Detokenizer:
 
 
 class TextGenerator:
-    def __init__(self, model, tokenizer: Tokenizer, max_batch: int = 8, compile: bool = False):
+    """With `watermark_key`, every sequence gets its own watermark processor, after any it
+    already has (processors/__init__.py: constraints first), exactly as the server does."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer: Tokenizer,
+        max_batch: int = 8,
+        compile: bool = False,
+        watermark_key: bytes | None = None,
+    ):
         self.tok = tokenizer
         self.engine = Engine(model, max_batch=max_batch, compile=compile)
+        self.watermark = None
+        if watermark_key is not None:
+            from mynah.processors.watermark import Watermarker
+
+            self.watermark = Watermarker(watermark_key, tokenizer)
 
     @classmethod
-    def from_dir(cls, path: str | Path, max_batch: int = 8, compile: bool = False) -> TextGenerator:
-        return cls(load_model(path), Tokenizer.load(path), max_batch=max_batch, compile=compile)
+    def from_dir(
+        cls, path: str | Path, max_batch: int = 8, compile: bool = False, watermark_key: bytes | None = None
+    ) -> TextGenerator:
+        return cls(
+            load_model(path),
+            Tokenizer.load(path),
+            max_batch=max_batch,
+            compile=compile,
+            watermark_key=watermark_key,
+        )
 
     def _params(self, params: SamplingParams) -> SamplingParams:
-        return replace(params, stop_token_ids=sorted(set(params.stop_token_ids) | set(self.tok.stop_ids)))
+        p = replace(params, stop_token_ids=sorted(set(params.stop_token_ids) | set(self.tok.stop_ids)))
+        if self.watermark is not None:
+            p = replace(p, logits_processors=[*p.logits_processors, self.watermark.processor()])
+        return p
 
     def stream(
         self,

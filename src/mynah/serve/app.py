@@ -1,8 +1,8 @@
 """The OpenAI-compatible server: the app, its lifecycle and its smaller routes.
 
 Endpoints: POST /v1/chat/completions and POST /v1/completions (serve/chat.py), GET
-/v1/models, GET /health (503 until the model has loaded), GET /metrics (Prometheus), the
-chat page at /, and with --posts POST /v1/posts and GET /v1/posts/search. Errors use
+/v1/models, GET /health (503 until the model has loaded) and GET /metrics (Prometheus) in
+serve/ops.py, POST /v1/detect (serve/detect.py), the chat page at /, and with --posts POST /v1/posts and GET /v1/posts/search. Errors use
 OpenAI's shape, {"error": {"message", "type", "param", "code"}}, with the matching HTTP
 status. Routes share one ServeContext (serve/context.py); new API families go in their own
 APIRouter module, as serve/chat.py does.
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mynah.serve import chat
+from mynah.serve import chat, detect, ops
 from mynah.serve.context import (  # noqa: F401 (Limits and load_keys: the CLI's names for them)
     APIError,
     Limits,
@@ -49,11 +49,15 @@ def create_app(
     loader: Callable[[], tuple] | None = None,
     posts: str | os.PathLike | None = None,
     ground_k: int = 5,
+    watermark_key: bytes | None = None,
+    detect_requires_key: bool = False,
+    detect_per_minute: float = 120,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
     reading `model_dir`. With `posts` (a post store), chat answers are grounded in it and
-    /v1/posts takes new posts."""
+    /v1/posts takes new posts. With `watermark_key`, everything generated is watermarked
+    and /v1/detect answers for it; `mynah serve` always passes one unless --no-watermark."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -71,7 +75,14 @@ def create_app(
     ctx = ServeContext(
         name, limits, metrics, [k.encode() for k in api_keys or []], state, store, embedder, worker, ground_k
     )
-    authorize, ready, check_model = ctx.authorize, ctx.ready, ctx.check_model
+    if watermark_key is not None:
+        from mynah.serve.detect import RateLimiter
+
+        ctx.watermark_key = watermark_key
+        ctx.detect_requires_key = detect_requires_key
+        ctx.detect_limiter = RateLimiter(detect_per_minute)
+    metrics.watermark.set(1 if watermark_key is not None else 0)
+    authorize = ctx.authorize
 
     def load() -> None:
         try:
@@ -87,6 +98,12 @@ def create_app(
                 model, tok = load_model(model_dir), Tokenizer.load(model_dir)
                 state.created = int(Path(model_dir, "config.json").stat().st_mtime)
             state.tok = tok
+            if ctx.watermark_key is not None:
+                from mynah.processors.watermark import Watermarker
+                from mynah.provenance.detect import Detector
+
+                ctx.watermark = Watermarker(ctx.watermark_key, tok)
+                ctx.detector = Detector(ctx.watermark_key, tok, green=ctx.watermark.green)
             state.engine = Engine(model, max_batch=max_batch, compile=compile)
             state.scheduler = Scheduler(state.engine, max_queue=max_queue)
             metrics.watch(state.scheduler)
@@ -112,12 +129,14 @@ def create_app(
     app.state.mynah = state
     app.state.ctx = ctx
     app.include_router(chat.router)
+    app.include_router(ops.router)
+    app.include_router(detect.router)
 
     # -- errors in OpenAI's shape -------------------------------------------------------
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, e: APIError):
-        headers = {"Retry-After": "1"} if e.status == 429 else None
+        headers = {"Retry-After": str(e.retry_after or 1)} if e.status == 429 else None
         return JSONResponse(error_body(e.message, e.type, e.param, e.code), e.status, headers=headers)
 
     if store is not None:
@@ -171,25 +190,6 @@ def create_app(
 
     # -- routes ----------------------------------------------------------------------
 
-    @app.get("/health")
-    async def health():
-        if state.load_error:
-            return JSONResponse({"status": "error", "error": state.load_error}, 503)
-        if not state.ready.is_set():
-            return JSONResponse({"status": "loading"}, 503)
-        body = {"status": "ok", "model": name}
-        if store is not None:
-            count, pending = await asyncio.to_thread(lambda: (store.count(), store.pending_count()))
-            body["posts"] = {"count": count, "pending_embeddings": pending}
-            if worker.error is not None:
-                body["posts"]["embedding_error"] = f"{type(worker.error).__name__}: {worker.error}"
-        return body
-
-    @app.get("/metrics")
-    async def prometheus():
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
-
     @app.get("/", include_in_schema=False)
     async def page():
         return FileResponse(STATIC / "index.html", media_type="text/html")
@@ -200,20 +200,6 @@ def create_app(
         if "/" in name or not f.is_file():
             raise StarletteHTTPException(404, f"no such file: {name}")
         return FileResponse(f)
-
-    @app.get("/v1/models")
-    async def models(request: Request):
-        authorize(request)
-        # A model that failed to load can never answer: list none rather than a dead one.
-        return {"object": "list", "data": [] if state.load_error else [_model_card(name, state.created)]}
-
-    @app.get("/v1/models/{model_id}")
-    async def model(model_id: str, request: Request):
-        authorize(request)
-        check_model(model_id)
-        if state.load_error:
-            ready()  # 503 with the reason
-        return _model_card(name, state.created)
 
     # -- the live post store ----------------------------------------------------------------
 
@@ -264,10 +250,6 @@ def create_app(
         return {"object": "list", "data": [h.as_dict() for h in hits]}
 
     return app
-
-
-def _model_card(name: str, created: int) -> dict:
-    return {"id": name, "object": "model", "created": created, "owned_by": "mynah"}
 
 
 class _BodyLimit:

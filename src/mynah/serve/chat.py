@@ -57,15 +57,20 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
         raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
     params = ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
     lp = (req.top_logprobs or 0) if req.logprobs else None
+
     # Grounded answers are held to their posts (processors/quotes.py), one state a choice;
     # with no post in the prompt that means no quote and no [n] at all.
-    procs = (lambda: grounded.processors(st.tok, params.max_tokens)) if grounded is not None else None
+    # ...then the watermark, on everything (processors/__init__.py: constraints first).
+    def procs():
+        own = grounded.processors(st.tok, params.max_tokens) if grounded is not None else []
+        return [*own, *ctx.processors()]
+
     run = _Run(st, [ids] * req.n, params, req.seed, req.stops(), lp, ctx.metrics, procs)
     extra = None
     if grounded is not None:
         report = grounding_report(len(found), grounded, st.engine.max_len, params.max_tokens)
         extra = lambda texts: {"citations": grounded.citations(texts), "grounding": report}  # noqa: E731
-    return await _respond(run, request, req, chat=True, model=ctx.name, extra=extra)
+    return await _respond(run, request, req, chat=True, model=ctx.name, extra=extra, prov=ctx.provenance())
 
 
 @router.post("/v1/completions")
@@ -87,8 +92,9 @@ async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
         req.stops(),
         req.logprobs,
         ctx.metrics,
+        ctx.processors,
     )
-    return await _respond(run, request, req, chat=False, model=ctx.name)
+    return await _respond(run, request, req, chat=False, model=ctx.name, prov=ctx.provenance())
 
 
 def _prompts(prompt, tok) -> list[list[int]]:
@@ -212,7 +218,13 @@ def _token_info(tok, token: int, logprob: float, top) -> dict:
 
 
 async def _respond(
-    run: _Run, request: Request, req, chat: bool, model: str, extra: Callable[[list[str]], dict] | None = None
+    run: _Run,
+    request: Request,
+    req,
+    chat: bool,
+    model: str,
+    extra: Callable[[list[str]], dict] | None = None,
+    prov: dict | None = None,
 ):
     rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
     created = int(time.time())
@@ -222,7 +234,7 @@ async def _respond(
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
         return StreamingResponse(
-            _stream(run, request, rid, created, model, fp, chat, include_usage, extra),
+            _stream(run, request, rid, created, model, fp, chat, include_usage, extra, prov),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -287,6 +299,7 @@ async def _respond(
         "choices": choices,
         "usage": run.usage(),
         **(extra(texts) if extra else {}),
+        "provenance": prov,
     }
 
 
@@ -312,9 +325,12 @@ async def _stream(
     chat: bool,
     include_usage: bool,
     extra: Callable[[list[str]], dict] | None = None,
+    prov: dict | None = None,
 ):
     """Server-sent events exactly as OpenAI sends them; the client going away cancels.
-    `extra(texts)` (grounding's citations) rides on the final chunk before [DONE]."""
+    `extra(texts)` (grounding's citations) rides on the final chunk before [DONE], and
+    `prov` (provenance) on the first chunk."""
+    prov_due = [prov is not None]
 
     def chunk(choices: list, usage=None) -> dict:
         body = {
@@ -327,6 +343,8 @@ async def _stream(
         }
         if include_usage:
             body["usage"] = usage
+        if prov_due[0]:
+            body["provenance"], prov_due[0] = prov, False
         return body
 
     def sse(body: dict) -> str:

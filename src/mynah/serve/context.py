@@ -30,10 +30,17 @@ class Limits:
 
 class APIError(Exception):
     def __init__(
-        self, status: int, message: str, type: str, param: str | None = None, code: str | None = None
+        self,
+        status: int,
+        message: str,
+        type: str,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
     ):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+        self.retry_after = retry_after
 
 
 def error_body(message: str, type: str, param: str | None = None, code: str | None = None) -> dict:
@@ -77,6 +84,26 @@ class ServeContext:
     embedder: object | None = None
     worker: object | None = None  # the background embedding thread
     ground_k: int = 5  # posts retrieved for a grounded answer
+    # The watermark (processors/watermark.py): the key is read at start-up, the green
+    # lists are built once the tokenizer has loaded. No key: --no-watermark.
+    watermark_key: bytes | None = None
+    watermark: object | None = None  # a Watermarker
+    detector: object | None = None  # a provenance.detect.Detector
+    detect_requires_key: bool = False
+    detect_limiter: object | None = None  # serve.detect.RateLimiter
+
+    def processors(self) -> list:
+        """The processors every generation gets (grounded answers add theirs before)."""
+        return [self.watermark.processor()] if self.watermark is not None else []
+
+    def provenance(self) -> dict:
+        """Rides on every response: who wrote it, when, and how it is marked."""
+        wm = self.watermark
+        return {
+            "model": self.name,
+            "created": int(time.time()),
+            "watermark": wm.provenance() if wm is not None else None,
+        }
 
     def authorize(self, request: Request) -> None:
         if not self.keys:

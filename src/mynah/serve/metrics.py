@@ -28,6 +28,15 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.watermark = Gauge(
+            "mynah_watermark_enabled", "1 when everything generated carries the watermark, else 0", registry=r
+        )
+        self.detected = Counter(
+            "mynah_detect_texts",
+            "texts scored by /v1/detect, by verdict: watermarked, not_watermarked, too_short",
+            ["verdict"],
+            registry=r,
+        )
         self.queue = Gauge("mynah_queue_depth", "sequences waiting for a batch slot", registry=r)
         self.batch = Gauge("mynah_batch_size", "sequences in the running batch", registry=r)
         self.ttft = Histogram(

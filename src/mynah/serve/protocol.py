@@ -84,3 +84,13 @@ class PostsBatch(_Strict):
     reported by position and the rest are stored."""
 
     posts: list[Any] = Field(min_length=1, max_length=10_000)
+
+
+class DetectRequest(_Strict):
+    """POST /v1/detect: one text or a list of them (a platform scanning its stream)."""
+
+    input: str | list[str] = Field(max_length=256)
+    model: str | None = None  # accepted for symmetry with the other endpoints; one model is served
+
+    def texts(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else list(self.input)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mynah.engine import Engine, SamplingParams, sample
+from mynah.engine import Engine, SamplingParams, draw, process_logits, sample
 
 
 class QueueFull(RuntimeError):
@@ -37,7 +37,7 @@ class Step:
 
     token: int | None
     finish_reason: str | None = None  # "stop", "length" or "cancelled"
-    logprob: float | None = None  # of the token, under the model's own distribution
+    logprob: float | None = None  # of the token, in the distribution it was drawn from
     top_logprobs: list[tuple[int, float]] | None = None
 
 
@@ -174,15 +174,22 @@ class Scheduler:
             self._finish(s, Step(None, "cancelled"))
             return
         p = s.params
-        if token is None:
+        if token is None and s.logprobs is None:
             token = sample(logits, s.history, p, s.gen, prompt_len=len(s.prompt))
+        elif token is None:
+            # logprobs are of the distribution the token was drawn from: after every
+            # processor (constraints, watermark), penalty, temperature and truncation
+            shaped = process_logits(logits.float(), s.history, p, len(s.prompt))
+            token = draw(shaped, p, s.gen)
         step = Step(token)
         if s.logprobs is not None:
-            lp = torch.log_softmax(logits.float(), -1)
-            step.logprob = float(lp[token])
+            lp = torch.log_softmax(shaped, -1)
+            step.logprob = _finite(float(lp[token]))
             if s.logprobs:
                 top = torch.topk(lp, min(s.logprobs, lp.numel()))
-                step.top_logprobs = list(zip(top.indices.tolist(), top.values.tolist()))
+                step.top_logprobs = [
+                    (t, _finite(v)) for t, v in zip(top.indices.tolist(), top.values.tolist())
+                ]
         s.history.append(token)
         s.produced += 1
         step.finish_reason = self.engine.finish_reason(s.history, s.produced, p)
@@ -192,6 +199,9 @@ class Scheduler:
             s.on_step(step)
 
     def _finish(self, s: Sequence, step: Step) -> None:
+        for proc in s.params.logits_processors:  # the last token: no call follows it
+            if hasattr(proc, "settle"):
+                proc.settle(s.history)
         # The callback first (it counts how the sequence ended), then the slot: whoever sees
         # the batch shrink in /metrics also sees the sequence counted as finished.
         s.on_step(step)
@@ -199,3 +209,9 @@ class Scheduler:
             del self.running[s.slot]
             self.free.append(s.slot)
             self.free.sort()
+
+
+def _finite(lp: float) -> float:
+    # A token a constraint or truncation removed has probability 0; JSON has no -Infinity,
+    # so it is reported as OpenAI reports a vanishing one.
+    return lp if lp > -9999.0 else -9999.0
