@@ -201,7 +201,10 @@ class Scheduler:
     def _finish(self, s: Sequence, step: Step) -> None:
         for proc in s.params.logits_processors:  # the last token: no call follows it
             if hasattr(proc, "settle"):
-                proc.settle(s.history)
+                try:
+                    proc.settle(s.history)
+                except Exception as e:  # a count is not worth a client left waiting
+                    print(f"mynah scheduler: a processor's settle failed: {e!r}", file=sys.stderr)
         # The callback first (it counts how the sequence ended), then the slot: whoever sees
         # the batch shrink in /metrics also sees the sequence counted as finished.
         s.on_step(step)
