@@ -8,7 +8,6 @@ Each subcommand's arguments are its help text (`mynah train --help`). Errors a u
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -282,8 +281,7 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
     check_checkpoint(model)  # a wrong path exits 2 here, before the port is bound
     keys = load_keys(api_key_file) if api_key_file else None
     wm = watermark or argparse.Namespace(no_watermark=False, state_dir=None, watermark_key_file=None)
-    wm.model = model
-    wkey = _watermark_key(wm, kw.get("posts"))
+    wkey = _watermark_key(wm, model, kw.get("posts"))
     app = create_app(model, api_keys=keys, watermark_key=wkey, **kw)
     name = Path(model).resolve().name
     auth = ' -H "Authorization: Bearer $KEY"' if keys else ""
@@ -715,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _watermark_key(a, posts=None) -> bytes | None:
+def _watermark_key(a, model: Path, posts=None) -> bytes | None:
     """The server's watermark key (None with --no-watermark), its source and key id printed."""
     from mynah.provenance.keys import load_or_create, state_dir
     from mynah.provenance.watermark import key_id
@@ -723,7 +721,7 @@ def _watermark_key(a, posts=None) -> bytes | None:
     if a.no_watermark:
         print("  watermark:  OFF (--no-watermark): nothing this server writes can be told from human text")
         return None
-    sd = state_dir(a.state_dir, posts, a.model)
+    sd = state_dir(a.state_dir, posts, model)
     key, where, created = load_or_create(a.watermark_key_file, sd)
     print(f"  watermark:  on, key id {key_id(key)} ({'created ' if created else 'from '}{where})")
     return key
@@ -743,19 +741,13 @@ def cmd_detect(a) -> int:
         remote = RemoteDetector(a.server, api_key)
         score = remote.score_dicts
     else:
-        from mynah.provenance.keys import ENV, KEY_FILE, read_key_file
+        from mynah.provenance.keys import ENV, find_key
         from mynah.tokenizer import Tokenizer
 
-        if a.key_file:
-            key = read_key_file(a.key_file)
-        elif os.environ.get(ENV):
-            from mynah.provenance.keys import _parse
-
-            key = _parse(os.environ[ENV].encode(), f"${ENV}")
-        elif a.state_dir:
-            key = read_key_file(Path(a.state_dir) / KEY_FILE)
-        else:
+        found = find_key(a.key_file, Path(a.state_dir) if a.state_dir else None)
+        if found is None:
             raise ValueError(f"give the key (--key-file F, ${ENV} or --state-dir DIR), or --server URL")
+        key = found[0]
         if not a.model:
             raise ValueError("--model DIR: the model folder whose tokenizer the text was written with")
         if not Path(a.model, "tokenizer.json").is_file():

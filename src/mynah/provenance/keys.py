@@ -68,16 +68,25 @@ def read_key_file(path: str | os.PathLike) -> bytes:
     return _parse(raw, str(p))
 
 
-def load_or_create(key_file: str | os.PathLike | None, state: Path) -> tuple[bytes, str, bool]:
-    """(key, where it came from, whether it was created now)."""
+def find_key(key_file: str | os.PathLike | None, state: Path | None) -> tuple[bytes, str] | None:
+    """(key, where it came from) from the file, the environment or the state folder, in
+    that order; None when there is none (a named file that fails is an error)."""
     if key_file:
-        return read_key_file(key_file), str(key_file), False
+        return read_key_file(key_file), str(key_file)
     env = os.environ.get(ENV)
     if env is not None:
-        return _parse(env.encode("utf-8"), f"${ENV}"), f"${ENV}", False
+        return _parse(env.encode("utf-8"), f"${ENV}"), f"${ENV}"
+    if state is not None and (state / KEY_FILE).exists():
+        return read_key_file(state / KEY_FILE), str(state / KEY_FILE)
+    return None
+
+
+def load_or_create(key_file: str | os.PathLike | None, state: Path) -> tuple[bytes, str, bool]:
+    """(key, where it came from, whether it was created now)."""
+    found = find_key(key_file, state)
+    if found is not None:
+        return (*found, False)
     f = state / KEY_FILE
-    if f.exists():
-        return read_key_file(f), str(f), False
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as e:
