@@ -221,6 +221,25 @@ def test_posts_ingest_stores_every_whole_line_of_a_cut_export(tmp_path):
     assert "nothing usable was read" in r.stderr
 
 
+def test_a_lone_surrogate_in_a_json_line_is_one_malformed_line(tmp_path):
+    """ "\\ud800" is valid JSON but no character (SQLite and Parquet cannot store it): that
+    line is named and skipped, the rest are stored; an escaped emoji pair is text."""
+    f = tmp_path / "posts.jsonl"
+    f.write_text(
+        '{"id": "1", "author": "a", "created_at": "2026-01-01T00:00:00Z", "text": "ferry \\ud800 late"}\n'
+        '{"id": "2", "author": "a", "created_at": "2026-01-01T00:00:00Z", "text": "ferry \\ud83d\\ude00 on time"}\n'
+    )
+    db = tmp_path / "posts.db"
+    r = run_cli("posts", "ingest", str(f), "--db", str(db), "--no-embed")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert f"{f}:1: line escapes a lone surrogate" in r.stderr
+    assert "1 created" in r.stdout and "1 malformed" in r.stdout
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        assert c.execute("SELECT text FROM posts").fetchall() == [("ferry \U0001f600 on time",)]
+
+
 # ---- one build per folder --------------------------------------------------------------------
 
 

@@ -457,3 +457,49 @@ def test_with_grounding_on_and_no_post_in_the_prompt_nothing_can_be_quoted_or_ci
         assert not OPENED_MARKER.search(answer) and '"' not in answer, answer
         made += len(answer)
     assert made  # it wrote something
+
+
+def test_lone_surrogates_anywhere_are_answered_never_a_server_error(server, model_id):
+    """JSON may carry "\\ud800", which is no character and has no UTF-8. Each endpoint that
+    reads text answers it like any other text (U+FFFD in its place), never a 500."""
+    url, h = server.url, server.headers()
+
+    def post(path: str, obj: dict) -> httpx.Response:  # json.dumps escapes surrogates as JSON allows
+        r = httpx.post(
+            url + path,
+            content=json.dumps(obj).encode(),
+            headers={**h, "Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert r.status_code == 200, (path, r.text)
+        return r
+
+    bad = "what about the \ud800 hovercraft \udfff race?"
+    msgs = [{"role": "user", "content": bad}]
+    assert post("/v1/chat/completions", {"model": model_id, "messages": msgs, "max_tokens": 8}).json()[
+        "grounding"
+    ]
+    streamed = post(
+        "/v1/chat/completions", {"model": model_id, "messages": msgs, "max_tokens": 8, "stream": True}
+    )
+    assert streamed.text.rstrip().endswith("data: [DONE]")
+    post("/v1/completions", {"model": model_id, "prompt": bad, "max_tokens": 8})
+    human = "Ferry to the island is delayed again this morning \ud800, the queue at the pier is huge and nobody knows why"
+    verdicts = [d["verdict"] for d in post("/v1/detect", {"input": [bad, human]}).json()["data"]]
+    assert verdicts[1] == "not_watermarked" and "watermarked" not in verdicts  # the human text is scored
+    r = httpx.get(f"{url}/v1/posts/search?q=hovercraft%20%ED%A0%80", headers=h, timeout=60)  # not UTF-8
+    assert r.status_code == 200, r.text
+    post(
+        "/v1/posts",
+        {
+            "posts": [
+                {
+                    "id": "surr-1",
+                    "text": "ferry \ud800 late",
+                    "author": "x",
+                    "created_at": "2026-04-01T09:00:00Z",
+                }
+            ]
+        },
+    )
+    assert httpx.get(f"{url}/health").status_code == 200

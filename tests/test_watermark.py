@@ -51,23 +51,68 @@ def test_green_lists_are_keyed_and_the_same_whichever_way_they_are_computed():
         GreenList(b"short", 4096)
 
 
-def test_quoted_text_is_neither_biased_nor_scored(trained):
+def test_bias_rows_built_at_once_equal_those_built_on_first_use(trained):
+    tok = Tokenizer.load(trained)
+    lazy, warm = Watermarker(KEY, tok), Watermarker(KEY, tok)
+    width = tok.vocab_size + 64  # a model's logits may be padded past the vocabulary
+    warm.warm(torch.device("cpu"), torch.float32, width)
+    like = torch.zeros(width)
+    for prev in range(0, tok.vocab_size, 97):
+        row = warm.bias(prev, like)
+        assert torch.equal(row, lazy.bias(prev, like)) and not row[tok.vocab_size :].any()
+        assert torch.equal(row[: tok.vocab_size] > 0, torch.from_numpy(lazy.green.mask(prev)))
+
+
+def _green_chain(wm, start: int, n: int, rng, ok) -> list[int]:
+    """n tokens after `start`, each green after the one before: watermarked text at its
+    strongest, built without a model."""
+    out, prev = [], start
+    for _ in range(n):
+        mask = wm.green.mask(prev)
+        prev = int(rng.choice([t for t in np.flatnonzero(mask) if ok[t]]))
+        out.append(prev)
+    return out
+
+
+def test_quotes_are_counted_apart_and_a_quote_mark_cannot_hide_the_watermark(trained):
     tok = Tokenizer.load(trained)
     pieces = [b"He", b" said", b' "', b"the", b" ferry", b'"', b" [", b"1", b"]", b" ok"]
     assert scored_positions(pieces) == [False, True, True, False, False, False, True, True, True, True]
-    curly = ["a", " “", "b", " c", "”", " d"]
+    curly = ["a", " \u201c", "b", " c", "\u201d", " d"]
     assert scored_positions([p.encode() for p in curly]) == [False, True, False, False, False, True]
     wm = Watermarker(KEY, tok)
-    proc = wm.processor()
-    ids = tok.encode('Posts say "the ferry')
+    det = Detector(KEY, tok)
+    rng = np.random.default_rng(0)
+    quote = tok.encode('"')[0]
+    ok = [
+        t not in wm.specials and b'"' not in wm.pieces[t] and not wm.pieces[t].startswith(b"\xe2")
+        for t in range(tok.vocab_size)
+    ]
+    words = _green_chain(wm, 5, 40, rng, ok)
+    (plain,) = det.score_ids([words])
+    assert plain.watermarked and not plain.quotes_counted and plain.outside == plain.every
+    assert plain.p_value == binom_sf(plain.green, plain.scored)  # one count: no correction
+    # a stray quote mark at the start: without the quotes nothing is left; with them, all is
+    (stray,) = det.score_ids([[quote, *words]])
+    assert stray.outside[0] < 16 and stray.watermarked and stray.quotes_counted
+    assert stray.p_value == binom_sf(stray.green, stray.scored)  # only one count long enough
+    # a grounded answer: written words, then a post's words in a closed quote
+    human = [int(t) for t in rng.choice([t for t in range(tok.vocab_size) if ok[t]], 60)]
+    answer = [*words, quote, *human, quote]
+    (grounded,) = det.score_ids([answer])
+    assert grounded.outside[0] == plain.outside[0] + 1 and grounded.every[0] > 80  # + the opening quote
+    assert not grounded.quotes_counted and grounded.watermarked  # the quoted post does not dilute it
+    assert grounded.p_value == 2 * binom_sf(*reversed(grounded.outside))  # two counts: doubled
+    # mynah detect's hand-written output line is json.dumps of the same fields
+    for i, sc in enumerate([plain, stray, grounded, *det.score(["", "short one"])]):
+        assert sc.json_line(i) == json.dumps({"line": i, **sc.as_dict()})
+    # the processor biases inside a quote too, and counts the quoted token apart
     logits = torch.zeros(tok.vocab_size)
-    assert torch.equal(proc(ids[:1], logits), logits)  # the first token: its context is the prompt
     proc = wm.processor()
-    proc(ids[:1], logits)
-    assert not torch.equal(proc(ids[:2], logits), logits)  # biased after a generated token
-    proc = wm.processor()
-    proc([], logits)
-    assert torch.equal(proc(ids, logits), logits)  # inside the open quote: copied, not written
+    assert torch.equal(proc([1], logits), logits)  # the first token: its context is the prompt
+    assert not torch.equal(proc([1, quote], logits), logits)  # inside the open quote: biased
+    proc.settle([1, quote, words[0]])
+    assert (proc.scored, proc.scored_all) == (0, 1)  # ... and counted with the quotes only
 
 
 def _run_scheduler(engine, prompts, params):
@@ -122,7 +167,9 @@ def test_the_green_count_while_generating_equals_the_detectors_on_the_decoded_te
         canonical = tok.encode(text) == [t for t in ids if t not in tok.stop_ids]
         s = det.score([text])[0]
         if canonical:
-            assert (s.scored, s.green) == (proc.scored, proc.green), text
+            assert s.outside == (proc.scored, proc.green) and s.every == (proc.scored_all, proc.green_all), (
+                text
+            )
         return canonical, proc.scored
 
     eager = Engine(model, max_batch=16)
@@ -151,6 +198,18 @@ def test_human_posts_are_not_flagged(trained, sample_dir):
     assert Detector(KEY, tok).score([""])[0].verdict == "too_short"
 
 
+def test_detect_rate_limit_refuses_what_could_never_pass():
+    from mynah.serve.detect import RateLimiter
+
+    lim = RateLimiter(per_minute=60)
+    assert lim.burst == 64  # a minute's worth, at least 64
+    assert lim.take("a", 65) == math.inf  # no wait would let 65 through: refused, not 429
+    assert lim.take("a", 64) == 0
+    assert 1.9 < lim.take("a", 2) <= 2.1  # empty now: two texts at one a second
+    assert lim.take("b", 1) == 0  # per client
+    assert RateLimiter(per_minute=1e6).take("a", 256) == 0  # a high rate takes large batches
+
+
 @pytest.fixture(scope="module")
 def wm_server(talker, tmp_path_factory):
     from serve_helpers import LiveServer
@@ -164,6 +223,8 @@ def wm_server(talker, tmp_path_factory):
         str(keyfile),
         "--detect-rate",
         "40",
+        "--watermark-delta",
+        "3",  # a deployment's own bias: the same key detects it
         "--state-dir",
         str(tmp / "st"),
         tmp=tmp,
@@ -192,7 +253,7 @@ def test_generation_to_detection_through_the_server_and_the_cli(wm_server, talke
         bodies.append(r.model_dump_json())
     prov = json.loads(bodies[0])["provenance"]
     assert prov["model"] == talker.name and prov["watermark"]["key_id"] == key_id(KEY)
-    assert prov["watermark"]["gamma"] == 0.25 and prov["watermark"]["delta"] == 2.0
+    assert prov["watermark"]["gamma"] == 0.25 and prov["watermark"]["delta"] == 3.0
     stream = httpx.post(
         wm_server.url + "/v1/chat/completions",
         json={
@@ -238,6 +299,8 @@ def test_generation_to_detection_through_the_server_and_the_cli(wm_server, talke
         httpx.post(wm_server.url + "/v1/detect", json={"input": [human] * 10}).status_code for _ in range(8)
     ]
     assert codes.count(429) >= 1 and codes[0] == 200
+    big = httpx.post(wm_server.url + "/v1/detect", json={"input": [human] * 65})  # more than a burst
+    assert big.status_code == 400 and big.json()["error"]["code"] == "too_many_texts", big.text
     # the key never leaves the process: not in responses, the log, or the model folder
     secret = KEY.decode()
     assert all(secret not in b for b in bodies) and secret not in stream
@@ -266,3 +329,59 @@ def test_key_files_and_the_state_folder(tmp_path, trained, monkeypatch):
     assert code == 2
     code = main(["detect", "--key-file", str(tmp_path / "nope.key"), "--model", str(trained)])
     assert code == 2
+    assert main(["serve", "--model", str(trained), "--watermark-delta", "0"]) == 2
+
+
+@pytest.mark.slow
+def test_detect_streams_a_million_lines_and_names_each_bad_one(trained, tmp_path):
+    """A platform's day of posts through `mynah detect --jsonl`: every line answered in
+    order, the bad ones by number, in bounded memory (it reads in batches)."""
+    n = 1_000_000
+    bad = {
+        250_001: b'{"text": "caf\xff"}\n',
+        500_001: b"{not json\n",
+        999_999: b'{"body": "no text field"}\n',
+    }
+    human = (
+        "Ferry to the island is delayed again this morning, the queue at the pier is huge and nobody "
+        "knows why. Third time this week, and the timetable still says everything runs on schedule."
+    )
+    long_line = json.dumps({"text": human}).encode() + b"\n"
+    f = tmp_path / "day.jsonl"
+    with open(f, "wb") as out:
+        for i in range(1, n + 1):
+            out.write(bad.get(i) or (long_line if i % 1000 == 0 else b'{"text": "late %d"}\n' % i))
+    keyfile = tmp_path / "k"
+    keyfile.write_bytes(KEY)
+    # the CLI in a process of its own that reports its own peak memory last
+    # (VmHWM, not ru_maxrss: Linux keeps the forking parent's high-water mark in ru_maxrss
+    # across exec, and the parent here is this test process, models loaded)
+    report = "import re, sys; from mynah.cli import main; rc = main(sys.argv[1:]); "
+    report += "hwm = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1); "
+    report += "print('peak', hwm, file=sys.stderr); sys.exit(rc)"
+    p = subprocess.run(
+        [sys.executable, "-c", report, "detect", str(f), "--jsonl", "--key-file", str(keyfile)]
+        + ["--model", str(trained)],
+        capture_output=True,
+        timeout=600,
+    )
+    assert p.returncode == 1  # bad lines make the exit non-zero; the rest were still scored
+    rows = p.stdout.splitlines()
+    assert len(rows) == n
+    for i in (1, 249_999, 250_002, 777_777, 999_998):  # in input order, each with its verdict
+        r = json.loads(rows[i - 1])
+        assert r["line"] == i and r["verdict"] == "too_short"
+    for i in (1000, 500_000, n):
+        r = json.loads(rows[i - 1])
+        assert r["line"] == i and r["verdict"] == "not_watermarked" and r["tokens_scored"] >= 16
+    err = p.stderr.decode()
+    assert f"{f}:250001: not valid UTF-8" in err and f"{f}:500001: not JSON" in err
+    assert f"{f}:999999: no string field 'text'" in err
+    for i in bad:  # a bad line keeps its place in the output, with its error
+        r = json.loads(rows[i - 1])
+        assert r["line"] == i and r["error"].startswith(f"{f}:{i}: ") and "verdict" not in r
+    assert "0 watermarked, 1000 not, 998997 too short to tell, 3 bad lines" in err
+    peak = int(err.splitlines()[-1].split()[1])
+    assert peak < 300_000, (
+        peak
+    )  # KiB (about 70 MB measured): the 20 MB file and its answers are never held whole

@@ -298,6 +298,9 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
 def cmd_serve(a) -> None:
     from mynah.serve.app import Limits
 
+    if a.watermark_delta is not None and not 0 < a.watermark_delta <= 10:
+        raise ValueError(f"--watermark-delta {a.watermark_delta:g}: must be above 0 and at most 10")
+
     serve(
         Path(a.model),
         a.host,
@@ -310,6 +313,7 @@ def cmd_serve(a) -> None:
         compile=a.compile,
         posts=a.posts,
         watermark=a,
+        watermark_delta=a.watermark_delta,
         detect_requires_key=a.detect_requires_key,
         detect_per_minute=a.detect_rate,
     )
@@ -464,6 +468,13 @@ def _watermark_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--no-watermark", action="store_true", help="generate without the watermark (not recommended)"
+    )
+    p.add_argument(
+        "--watermark-delta",
+        type=float,
+        default=None,
+        help="the bias added to green tokens (default 2.5): larger is easier to detect in short "
+        "posts and moves the model's choices more (docs/BENCHMARKS.md measures both)",
     )
     p.add_argument(
         "--detect-requires-key", action="store_true", help="close POST /v1/detect to API key holders"
@@ -739,7 +750,7 @@ def cmd_detect(a) -> int:
 
             api_key = load_keys(a.api_key_file)[0]
         remote = RemoteDetector(a.server, api_key)
-        score = remote.score_dicts
+        prepare, finish = remote.score_dicts, lambda scores: scores
     else:
         from mynah.provenance.keys import ENV, find_key
         from mynah.tokenizer import Tokenizer
@@ -755,7 +766,8 @@ def cmd_detect(a) -> int:
                 f"{a.model}: no tokenizer.json (a model folder from `mynah train` or `mynah sft`)"
             )
         det = Detector(key, Tokenizer.load(a.model), threshold=a.threshold, min_scored=a.min_tokens)
-        score = lambda texts: [s.as_dict() for s in det.score(texts)]  # noqa: E731
+        prepare = det.prepare
+        finish = lambda prepared: det.score_ids(*prepared)  # noqa: E731 (Scores: written fast below)
     source = "<stdin>" if a.file == "-" else a.file
     f = sys.stdin.buffer if a.file == "-" else open(a.file, "rb")  # noqa: SIM115
     try:
@@ -766,32 +778,52 @@ def cmd_detect(a) -> int:
             except UnicodeDecodeError as e:
                 line = raw[: e.start].count(b"\n") + 1
                 raise ValueError(f"{source}:{line}: not valid UTF-8 (byte {e.start})") from None
-            print(json.dumps(score([text])[0], indent=2))
+            r = finish(prepare([text]))[0]
+            print(json.dumps(r if isinstance(r, dict) else r.as_dict(), indent=2))
             return 0
         counts = {"watermarked": 0, "not_watermarked": 0, "too_short": 0, "bad": 0}
-        batch: list[tuple[int, str | None, str | None]] = []
         out = sys.stdout
 
-        def flush() -> None:  # in input order, bad lines in their place
-            scores = iter(score([t for _, t, e in batch if e is None]))
+        def batches():
+            batch = []
+            for item in read_texts(f, True, a.field, source):
+                if item[2]:
+                    counts["bad"] += 1
+                    print(f"mynah detect: {item[2]}", file=sys.stderr)
+                batch.append(item)
+                if len(batch) >= 4096:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+        def write(batch, scores) -> None:  # in input order, bad lines in their place
+            scores = iter(scores)
             for n, _, err in batch:
                 if err:
                     out.write(json.dumps({"line": n, "error": err}) + "\n")
                     continue
                 r = next(scores)
-                counts[r["verdict"]] += 1
-                out.write(json.dumps({"line": n, **r}) + "\n")
-            batch.clear()
+                if isinstance(r, dict):  # from a server
+                    counts[r["verdict"]] += 1
+                    out.write(json.dumps({"line": n, **r}) + "\n")
+                else:
+                    counts[r.verdict] += 1
+                    out.write(r.json_line(n) + "\n")
 
-        for n, text, err in read_texts(f, True, a.field, source):
-            if err:
-                counts["bad"] += 1
-                print(f"mynah detect: {err}", file=sys.stderr)
-            batch.append((n, text, err))
-            if len(batch) >= 4096:
-                flush()
-        if batch:
-            flush()
+        # The next batch is tokenized (or sent to the server) in a thread while this one is
+        # scored and written: the tokenizer lets go of the GIL, so two cores both work.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            pending = None
+            for batch in batches():
+                fut = pool.submit(prepare, [t for _, t, e in batch if e is None])
+                if pending is not None:
+                    write(pending[0], finish(pending[1].result()))
+                pending = (batch, fut)
+            if pending is not None:
+                write(pending[0], finish(pending[1].result()))
     finally:
         if f is not sys.stdin.buffer:
             f.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +36,15 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
 )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """A lone surrogate (JSON allows "\\ud800"; it is not a character and has no UTF-8) as
+    U+FFFD, as a UTF-8 decoder shows a bad byte; HF tokenizers refuse such a string outright."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub("\ufffd", text)
 
 
 class Tokenizer:
@@ -68,11 +78,16 @@ class Tokenizer:
         return [self.eot_id, self.im_end_id]
 
     def encode(self, text: str) -> list[int]:
-        return self.tok.encode(text, add_special_tokens=False).ids
+        return self.tok.encode(scrub(text), add_special_tokens=False).ids
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         # _fast skips character offsets, which mynah never reads: 1.5x the speed.
-        return [e.ids for e in self.tok.encode_batch_fast(texts, add_special_tokens=False)]
+        try:
+            return [e.ids for e in self.tok.encode_batch_fast(texts, add_special_tokens=False)]
+        except TypeError:  # a lone surrogate somewhere: only then pay for the scan
+            return [
+                e.ids for e in self.tok.encode_batch_fast([scrub(t) for t in texts], add_special_tokens=False)
+            ]
 
     def encode_doc(self, text: str) -> list[int]:
         """A post or prompt as the model saw posts in pretraining."""
@@ -113,6 +128,7 @@ class Tokenizer:
             role, content = m.get("role"), m.get("content")
             if not isinstance(role, str) or not isinstance(content, str):
                 raise ValueError(f"message {i} needs string 'role' and 'content' fields")
+            role, content = scrub(role), scrub(content)
             header = self._plain.encode(role + "\n", add_special_tokens=False).ids
             body = self._plain.encode(role + "\n" + content, add_special_tokens=False).ids
             # The pre-tokenizer splits at "\n", so the header is a prefix of the body's ids;

@@ -702,6 +702,18 @@ def read_json_lines_span(
             n += 1
 
 
+def has_lone_surrogate(line: str, obj) -> bool:
+    """JSON may escape a lone surrogate ("\\ud800"): valid JSON, but no character, and no
+    UTF-8 for SQLite, Parquet or the tokenizer. Only a line that escapes one is checked."""
+    if "\\ud" not in line and "\\uD" not in line:
+        return False
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _line(path: Path, n: int, line: str) -> Iterator[Post | Malformed]:
     if not line.strip():
         return
@@ -713,5 +725,8 @@ def _line(path: Path, n: int, line: str) -> Iterator[Post | Malformed]:
         obj = json.loads(line)
     except ValueError as e:
         yield Malformed(src, f"invalid JSON ({e.msg} at column {e.colno})", line[:300])
+        return
+    if has_lone_surrogate(line, obj):
+        yield Malformed(src, "line escapes a lone surrogate (\\ud800-\\udfff), which is not text", line[:300])
         return
     yield from _from_obj(obj, src)

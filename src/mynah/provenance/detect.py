@@ -10,6 +10,7 @@ stream at tens of thousands of posts a second (benchmarks/watermark.py).
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class Detector:
         threshold: float = P_THRESHOLD,
         min_scored: int = MIN_SCORED,
         green: GreenList | None = None,
+        pieces: list[bytes] | None = None,
     ):
         if not 0 < threshold < 1:
             raise ValueError("the p-value threshold must be in (0, 1)")
@@ -43,7 +45,7 @@ class Detector:
         self.scheme = self.green.scheme
         self.key_id = self.green.key_id
         self.threshold, self.min_scored = threshold, min_scored
-        self._pieces: list[bytes] | None = None
+        self._pieces = pieces  # each token's bytes, for the quote rule: built on first need
         self._special = np.zeros(tok.vocab_size, dtype=bool)
         self._special[list(tok._specials)] = True
 
@@ -53,16 +55,22 @@ class Detector:
         return self._pieces
 
     def score(self, texts: list[str]) -> list[Score]:
+        return self.score_ids(*self.prepare(texts))
+
+    def prepare(self, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
+        """The texts' ids and whether each may hold a quote: the tokenizer's part of `score`,
+        which lets go of the GIL (mynah detect runs it in a thread for the next batch)."""
         if not texts:
-            return []
-        ids = self.tok.encode_batch(texts)
-        return self.score_ids(ids, [any(q in t for q in QUOTE_CHARS) for t in texts])
+            return [], []
+        return self.tok.encode_batch(texts), [any(q in t for q in QUOTE_CHARS) for t in texts]
 
     def score_ids(self, ids: list[list[int]], quoted: list[bool] | None = None) -> list[Score]:
-        """Score token sequences as the detector sees them (ids of re-tokenized text)."""
+        """Score token sequences as the detector sees them (ids of re-tokenized text).
+        `quoted[i]` says text i may hold a quote (None: any may); only those get the
+        second count without the quoted tokens, the rest have one count."""
         n = len(ids)
         lens = np.fromiter((len(x) for x in ids), dtype=np.int64, count=n)
-        flat = np.fromiter((t for x in ids for t in x), dtype=np.int64, count=int(lens.sum()))
+        flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(lens.sum()))
         text_of = np.repeat(np.arange(n, dtype=np.int64), lens)
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]]) if n else np.zeros(0, np.int64)
         pos = np.arange(len(flat), dtype=np.int64) - np.repeat(starts, lens)
@@ -72,31 +80,36 @@ class Detector:
             ok &= ~self._special[flat] & ~self._special[prev]
         else:
             prev = flat
+        every = self._count(np.flatnonzero(ok), text_of, prev, flat, n)
         if quoted is None:
             quoted = [True] * n
+        parts = []
         for i in np.flatnonzero(np.asarray(quoted, dtype=bool)):
-            if not lens[i]:
-                continue
-            pieces = self.pieces()
-            mask = scored_positions([pieces[t] for t in ids[i]])
-            s = starts[i]
-            ok[s : s + lens[i]] &= np.asarray(mask, dtype=bool)
-        sel = np.flatnonzero(ok)
+            if lens[i]:
+                pieces = self.pieces()
+                s, e = starts[i], starts[i] + lens[i]
+                keep = ok[s:e] & np.asarray(scored_positions([pieces[t] for t in ids[i]]), dtype=bool)
+                parts.append(s + np.flatnonzero(keep))
+        outside = every
+        if parts:  # the texts that may hold a quote, counted again without the quoted tokens
+            again = self._count(np.concatenate(parts), text_of, prev, flat, n)
+            outside = [again[i] if q else every[i] for i, q in enumerate(quoted)]
+        g = self.scheme.gamma
+        return [
+            verdict(outside[i], every[i], g, self.key_id, int(lens[i]), self.threshold, self.min_scored)
+            for i in range(n)
+        ]
+
+    def _count(self, sel, text_of, prev, flat, n: int) -> list[tuple[int, int]]:
+        """(scored, green) per text over positions `sel`, each (context, token) pair once."""
         vocab = self.tok.vocab_size
-        # each (context, token) pair once per text
         pair = (text_of[sel] * vocab + prev[sel]) * vocab + flat[sel]
         _, first = np.unique(pair, return_index=True)
         sel = sel[first]
         green = self.green.green(prev[sel], flat[sel])
         scored = np.bincount(text_of[sel], minlength=n)
         greens = np.bincount(text_of[sel], weights=green, minlength=n).astype(np.int64)
-        g = self.scheme.gamma
-        return [
-            verdict(
-                int(scored[i]), int(greens[i]), g, self.key_id, int(lens[i]), self.threshold, self.min_scored
-            )
-            for i in range(n)
-        ]
+        return list(zip(scored.tolist(), greens.tolist()))
 
     def describe(self) -> dict:
         return {
@@ -113,11 +126,13 @@ class Detector:
 class RemoteDetector:
     """The same scoring through a deployment's POST /v1/detect: no key needed here."""
 
-    def __init__(self, url: str, api_key: str | None = None, batch: int = 256, timeout: float = 60):
+    def __init__(self, url: str, api_key: str | None = None, batch: int | None = None, timeout: float = 60):
         self.url = url.rstrip("/")
         if not self.url.endswith("/v1/detect"):
             self.url += "/v1/detect"
-        self.api_key, self.batch, self.timeout = api_key, batch, timeout
+        # without a key a deployment takes at most 64 texts a request (its smallest burst)
+        self.batch = batch or (256 if api_key else 64)
+        self.api_key, self.timeout = api_key, timeout
         self.key_id = None
 
     def score_dicts(self, texts: list[str]) -> list[dict]:

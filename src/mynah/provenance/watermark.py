@@ -8,9 +8,15 @@ likely that many would be by chance: a one-sided binomial test with success rate
 computed exactly (`binom_sf`), not with the normal approximation, because posts are short.
 
 The choices, and why:
-- GAMMA = 0.25, DELTA = 2.0: the paper's recommendation. At a token where the model is
-  unsure, green gets e^2/(e^2*0.25 + 0.75) = 2.8x its share; where it is sure, the bias
-  barely moves it, so quality suffers little (docs/BENCHMARKS.md measures it).
+- GAMMA = 0.25: the paper's recommendation; a smaller green list makes each green token
+  stronger evidence, and at 0.5 the low-entropy demo model was detected less, not more.
+- DELTA = 2.5, above the paper's 2.0: its 2.0 was chosen for 200-token passages at z = 4,
+  and mynah's verdict asks p <= 1e-6 (z of about 5) of a post's 64 tokens. There, on a
+  model trained on real tweets, 2.0 flags 84-89% of T=1.0 generations and 2.5 all of them,
+  for 11.9% more validation bits per byte instead of 7.6% (docs/BENCHMARKS.md, "watermark";
+  `mynah serve --watermark-delta` trades it per deployment). Where the model is unsure,
+  green gets e^2.5/(e^2.5*0.25 + 0.75) = 3.2x its share; where it is sure, the bias
+  barely moves it. The detector needs only GAMMA, so any delta is detected by the key.
 - A context of one token (the paper's LeftHash, and transformers' default): posts are
   short and platforms rewrite them, and a replaced token breaks the scores of itself and
   the CONTEXT tokens after it. With one, 30% replaced tokens still leave 49% of the scored
@@ -20,9 +26,16 @@ The choices, and why:
 - Membership is a keyed hash, computed in numpy integer arithmetic on the CPU, never
   torch's RNG: the same (key, context, token) is green on every device, in every batch,
   compiled or eager, and the detector needs no model and no GPU.
-- Quoted text (between the quote pairs of processors/quotes.py) is copied from posts, not
-  written by the model: those tokens are neither biased nor scored. The rule is over the
-  text's bytes, because the detector sees only text.
+- Quoted text (between the quote pairs of processors/quotes.py) in a grounded answer is a
+  post's words, copied verbatim: the quote constraint fixes those tokens, so the bias
+  changes no copied word, and the detector does not count them. The rule is over the
+  text's bytes, because the detector sees only text. But a quote mark is also something
+  anyone can type: one stray `"` (or a whole text wrapped in quotes) would otherwise hide
+  everything after it. So the bias applies inside quotes too, and the detector makes two
+  counts, one without the quoted tokens and one with every token, and takes the stronger,
+  its p-value doubled (Bonferroni) when the two differ: a quoted post cannot dilute a
+  grounded answer's score, and a quote mark cannot switch the watermark off. A text with
+  no quote has one count and no correction.
 - A (context, token) pair that repeats is scored once: repeated phrases are not
   independent draws, and counting them would inflate the score of human text too.
 - A verdict needs MIN_SCORED scored tokens and p <= P_THRESHOLD; shorter texts are
@@ -39,15 +52,15 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 SCHEME = "mynah-greenlist"
-VERSION = 1
+VERSION = 2  # 2: the bias applies inside quotes; the detector's second count
 GAMMA = 0.25
-DELTA = 2.0
+DELTA = 2.5
 CONTEXT = 1
 MIN_SCORED = 16  # fewer scored tokens: "too_short"
 P_THRESHOLD = 1e-6
@@ -110,19 +123,21 @@ class GreenList:
         )
         self._ctx = words[:vocab_size].astype(np.uint64)
         self._tok = words[vocab_size:].astype(np.uint64)
-        self._ctx_py = [int(x) for x in self._ctx]
         self._cut = np.uint64(min(int(self.scheme.gamma * 2.0**64), _MASK))
         self._seed_np = _mix_np(np.uint64(_S0) ^ self._ctx)  # the seed of each context token
+        # the same as Python ints, for the one-pair test the processor makes per token
+        self._seed_py, self._tok_py = self._seed_np.tolist(), self._tok.tolist()
+        self._cut_py = int(self._cut)
 
     def seed(self, prev: int) -> int:
-        return _mix_py(_S0 ^ self._ctx_py[prev])
+        return self._seed_py[prev]
 
     def mask(self, prev: int) -> np.ndarray:
         """Bool [vocab]: which tokens are green after `prev`."""
         return _mix_np(np.uint64(self.seed(prev)) ^ self._tok) < self._cut
 
     def mask_at(self, prev: int, tok: int) -> bool:
-        return _mix_py(self.seed(prev) ^ int(self._tok[tok])) < int(self._cut)
+        return _mix_py(self._seed_py[prev] ^ self._tok_py[tok]) < self._cut_py
 
     def green(self, prev: np.ndarray, tok: np.ndarray) -> np.ndarray:
         """Bool per (prev, tok) pair, vectorised: the detector's side of `mask`."""
@@ -177,8 +192,9 @@ class QuoteScanner:
 
 
 def scored_positions(pieces: list[bytes]) -> list[bool]:
-    """For each token (by its bytes): does it count? The first has no context in the text;
-    a token that begins inside a quote was copied, not written."""
+    """For each token (by its bytes): does it count without the quotes? The first has no
+    context in the text; a token that begins inside a quote may be a post's words. (The
+    second count takes every token but the first.)"""
     out, sc = [], QuoteScanner()
     for i, b in enumerate(pieces):
         out.append(i >= CONTEXT and not sc.inside)
@@ -215,6 +231,10 @@ class Score:
     p_value: float | None
     verdict: str  # "watermarked", "not_watermarked" or "too_short"
     key_id: str
+    quotes_counted: bool = False  # the count above includes the tokens inside quotes
+    # both counts, (scored, green): without the quoted tokens, and with every token
+    outside: tuple[int, int] = field(default=(0, 0), repr=False)
+    every: tuple[int, int] = field(default=(0, 0), repr=False)
 
     @property
     def watermarked(self) -> bool:
@@ -229,15 +249,45 @@ class Score:
             "p_value": self.p_value,
             "watermarked": self.watermarked,
             "verdict": self.verdict,
+            "quotes_counted": self.quotes_counted,
             "key_id": self.key_id,
         }
 
+    def json_line(self, line: int) -> str:
+        """json.dumps({"line": line, **self.as_dict()}), written out by hand: `mynah detect`
+        writes one per input line, and json.dumps was a fifth of its time."""
+        null = lambda v: "null" if v is None else repr(v)  # noqa: E731 (finite floats, ints)
+        return (
+            f'{{"line": {line}, "tokens": {self.tokens}, "tokens_scored": {self.scored}, '
+            f'"green_tokens": {self.green}, "z_score": {null(self.z)}, "p_value": {null(self.p_value)}, '
+            f'"watermarked": {"true" if self.watermarked else "false"}, "verdict": "{self.verdict}", '
+            f'"quotes_counted": {"true" if self.quotes_counted else "false"}, "key_id": "{self.key_id}"}}'
+        )
 
-def verdict(scored: int, green: int, gamma: float, key: str, tokens: int, threshold: float, min_scored: int):
-    if scored < min_scored:
-        return Score(tokens, scored, green, None, None, "too_short", key)
-    z = (green - gamma * scored) / math.sqrt(scored * gamma * (1 - gamma))
-    p = binom_sf(green, scored, gamma)
-    return Score(
-        tokens, scored, green, round(z, 4), p, "watermarked" if p <= threshold else "not_watermarked", key
-    )
+
+def verdict(
+    outside: tuple[int, int],
+    every: tuple[int, int],
+    gamma: float,
+    key: str,
+    tokens: int,
+    threshold: float,
+    min_scored: int,
+) -> Score:
+    """The verdict from the two (scored, green) counts: without the quoted tokens, and with
+    every token. Each count long enough is a test; with two, the smaller p-value is doubled
+    (Bonferroni), so the chance that a human text is flagged stays at most `threshold`."""
+    n, g = outside
+    ok_out, ok_all = n >= min_scored, every != outside and every[0] >= min_scored
+    if not (ok_out or ok_all):
+        return Score(tokens, n, g, None, None, "too_short", key, False, outside, every)
+    p, quoted = (binom_sf(g, n, gamma), False) if ok_out else (1.0, False)
+    if ok_all:
+        p_all = binom_sf(every[1], every[0], gamma)
+        if not ok_out or p_all < p:
+            p, quoted, (n, g) = p_all, True, every
+        if ok_out:
+            p = min(1.0, 2 * p)  # two tests
+    z = (g - gamma * n) / math.sqrt(n * gamma * (1 - gamma))
+    v = "watermarked" if p <= threshold else "not_watermarked"
+    return Score(tokens, n, g, round(z, 4), p, v, key, quoted, outside, every)

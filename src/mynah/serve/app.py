@@ -50,6 +50,7 @@ def create_app(
     posts: str | os.PathLike | None = None,
     ground_k: int = 5,
     watermark_key: bytes | None = None,
+    watermark_delta: float | None = None,
     detect_requires_key: bool = False,
     detect_per_minute: float = 120,
 ) -> FastAPI:
@@ -57,7 +58,9 @@ def create_app(
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
     reading `model_dir`. With `posts` (a post store), chat answers are grounded in it and
     /v1/posts takes new posts. With `watermark_key`, everything generated is watermarked
-    and /v1/detect answers for it; `mynah serve` always passes one unless --no-watermark."""
+    and /v1/detect answers for it; `mynah serve` always passes one unless --no-watermark.
+    `watermark_delta` overrides the bias (the detector needs only gamma, so any delta is
+    detected by the same key)."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -101,9 +104,18 @@ def create_app(
             if ctx.watermark_key is not None:
                 from mynah.processors.watermark import Watermarker
                 from mynah.provenance.detect import Detector
+                from mynah.provenance.watermark import Scheme
 
-                ctx.watermark = Watermarker(ctx.watermark_key, tok)
-                ctx.detector = Detector(ctx.watermark_key, tok, green=ctx.watermark.green)
+                scheme = Scheme(delta=watermark_delta) if watermark_delta is not None else None
+                ctx.watermark = Watermarker(ctx.watermark_key, tok, scheme)
+                # one set of green lists and token bytes for generating and detecting
+                wm = ctx.watermark
+                ctx.detector = Detector(ctx.watermark_key, tok, green=wm.green, pieces=wm.pieces)
+            if ctx.watermark is not None:  # every bias row now, not on each context's first use
+                import torch
+
+                p = next(model.parameters())
+                ctx.watermark.warm(p.device, torch.float32, model.cfg.vocab_size)  # processors see fp32
             state.engine = Engine(model, max_batch=max_batch, compile=compile)
             state.scheduler = Scheduler(state.engine, max_queue=max_queue)
             metrics.watch(state.scheduler)

@@ -24,9 +24,14 @@ router = APIRouter()
 
 
 class RateLimiter:
-    """A token bucket per client: `per_minute` texts a minute, bursts up to `burst`."""
+    """A token bucket per client: `per_minute` texts a minute, bursts up to `burst` (by
+    default a minute's worth, at least 64). A request of more texts than the burst could
+    never pass, however long it waited: `take` refuses it outright rather than answer
+    429 with a wait that would not help."""
 
-    def __init__(self, per_minute: float = 120, burst: int = 64, max_clients: int = 10_000):
+    def __init__(self, per_minute: float = 120, burst: int | None = None, max_clients: int = 10_000):
+        if burst is None:
+            burst = max(64, int(per_minute))
         if per_minute <= 0 or burst < 1:
             raise ValueError("the detect rate limit must be positive")
         self.rate, self.burst, self.max_clients = per_minute / 60.0, float(burst), max_clients
@@ -34,7 +39,9 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, client: str, n: int) -> float:
-        """0 if `n` texts may go now, else the seconds to wait."""
+        """0 if `n` texts may go now, else the seconds to wait; math.inf if they never can."""
+        if n > self.burst:
+            return math.inf
         now = time.monotonic()
         with self._lock:
             level, at = self._buckets.get(client, (self.burst, now))
@@ -76,6 +83,15 @@ async def detect(req: DetectRequest, request: Request, ctx: Ctx):
     if not keyed and ctx.detect_limiter is not None:
         client = request.client.host if request.client else "unknown"
         wait = ctx.detect_limiter.take(client, len(texts))
+        if wait == math.inf:
+            raise APIError(
+                400,
+                f"without an API key the detector takes at most {int(ctx.detect_limiter.burst)} texts a "
+                f"request (got {len(texts)}); send them in smaller batches",
+                "invalid_request_error",
+                "input",
+                code="too_many_texts",
+            )
         if wait:
             raise APIError(
                 429,

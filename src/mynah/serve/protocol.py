@@ -10,11 +10,30 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mynah.tokenizer import scrub
+
+
+def _scrub_all(v: Any) -> Any:
+    if isinstance(v, str):
+        return scrub(v)
+    if isinstance(v, dict):
+        return {_scrub_all(k): _scrub_all(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_scrub_all(x) for x in v]
+    return v
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        # JSON may escape a lone surrogate ("\\ud800"): no character, and no UTF-8 for the
+        # tokenizer, SQLite or the response. It becomes U+FFFD here, once, for every route.
+        return _scrub_all(data)
 
 
 class StreamOptions(_Strict):

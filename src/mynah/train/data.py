@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mynah.atomic import write_text
+from mynah.corpus.readers import has_lone_surrogate
 from mynah.tokenizer import Tokenizer, train_tokenizer
 
 if TYPE_CHECKING:
@@ -67,6 +68,11 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
                 bad += 1
                 if bad <= 5:
                     print(f"warning: {path}:{n}: skipped, not a JSON object", file=sys.stderr)
+                continue
+            if has_lone_surrogate(line, obj):
+                bad += 1
+                if bad <= 5:
+                    print(f"warning: {path}:{n}: skipped, it escapes a lone surrogate", file=sys.stderr)
                 continue
             yield n, obj
         damage = damage_of(path, f)
