@@ -202,12 +202,9 @@ def rewrite(text: str) -> str:
 def bias_matrix(wm: Watermarker, vocab: int) -> torch.Tensor:
     """[tokenizer vocab, model vocab] float: DELTA where token (column) is green after
     context (row); special contexts get no bias, as in the processor."""
-    g = wm.green
-    rows = np.zeros((g.vocab_size, vocab), dtype=np.float32)
-    for prev in range(g.vocab_size):
-        if prev not in wm.specials:
-            rows[prev, : g.vocab_size] = g.mask(prev) * wm.scheme.delta
-    return torch.from_numpy(rows)
+    rows = wm.rows(range(wm.green.vocab_size), (torch.device("cpu"), torch.float32, vocab))
+    rows[sorted(wm.specials)] = 0
+    return rows
 
 
 @torch.no_grad()

@@ -22,7 +22,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from mynah.provenance.watermark import _PAIRS, CONTEXT, GreenList, QuoteScanner, Scheme, _mix_np
+from mynah.provenance.watermark import _PAIRS, CONTEXT, GreenList, QuoteScanner, Scheme
 
 _QUOTE_BYTES = {b for pair in _PAIRS.items() for mark in pair for b in mark}
 
@@ -76,24 +76,23 @@ class Watermarker:
         About 0.3 s and 64 MB for a 4k vocabulary; larger ones stay lazy (the LRU)."""
         if self._dense is None:
             return
-        g, v = self.green, self.green.vocab_size
-        rows = torch.zeros(v, width, dtype=torch.float32)
-        for lo in range(0, v, 256):
-            seeds = g._seed_np[lo : lo + 256, None]
-            mask = _mix_np(seeds ^ g._tok[None, : min(v, width)]) < g._cut
-            rows[lo : lo + 256, : mask.shape[1]] = torch.from_numpy(
-                mask.astype(np.float32) * self.scheme.delta
-            )
-        rows = rows.to(device=device, dtype=dtype)
         self._dense_kind = (torch.device(device), dtype, width)
-        self._dense = list(rows)
+        self._dense = list(self.rows(range(self.green.vocab_size), self._dense_kind))
+
+    def rows(self, prevs, kind: tuple) -> torch.Tensor:
+        """[len(prevs), width]: DELTA where a token is green after each context; zero past
+        the tokenizer's vocabulary (a model's logits may be padded), built 256 at a time."""
+        device, dtype, width = kind
+        prevs = np.asarray(prevs, dtype=np.int64)
+        n = min(width, self.green.vocab_size)
+        out = torch.zeros(len(prevs), width, dtype=torch.float32)
+        for lo in range(0, len(prevs), 256):
+            mask = self.green.masks(prevs[lo : lo + 256])[:, :n]
+            out[lo : lo + 256, :n] = torch.from_numpy(mask.astype(np.float32) * self.scheme.delta)
+        return out.to(device=device, dtype=dtype)
 
     def _build(self, prev: int, kind: tuple) -> torch.Tensor:
-        # the model's logits may be padded past the tokenizer's vocabulary: no bias there
-        m = np.zeros(kind[2], dtype=np.float32)
-        n = min(len(m), self.green.vocab_size)
-        m[:n] = self.green.mask(prev)[:n] * self.scheme.delta
-        return torch.from_numpy(m).to(device=kind[0], dtype=kind[1])
+        return self.rows([prev], kind)[0]
 
     def processor(self) -> WatermarkProcessor:
         return WatermarkProcessor(self)

@@ -129,12 +129,13 @@ class GreenList:
         self._seed_py, self._tok_py = self._seed_np.tolist(), self._tok.tolist()
         self._cut_py = int(self._cut)
 
-    def seed(self, prev: int) -> int:
-        return self._seed_py[prev]
-
     def mask(self, prev: int) -> np.ndarray:
         """Bool [vocab]: which tokens are green after `prev`."""
-        return _mix_np(np.uint64(self.seed(prev)) ^ self._tok) < self._cut
+        return self.masks(np.array([prev]))[0]
+
+    def masks(self, prevs: np.ndarray) -> np.ndarray:
+        """Bool [len(prevs), vocab]: `mask` for many contexts at once."""
+        return _mix_np(self._seed_np[prevs][:, None] ^ self._tok[None, :]) < self._cut
 
     def mask_at(self, prev: int, tok: int) -> bool:
         return _mix_py(self._seed_py[prev] ^ self._tok_py[tok]) < self._cut_py
@@ -281,7 +282,7 @@ def verdict(
     ok_out, ok_all = n >= min_scored, every != outside and every[0] >= min_scored
     if not (ok_out or ok_all):
         return Score(tokens, n, g, None, None, "too_short", key, False, outside, every)
-    p, quoted = (binom_sf(g, n, gamma), False) if ok_out else (1.0, False)
+    p, quoted = binom_sf(g, n, gamma) if ok_out else 1.0, False
     if ok_all:
         p_all = binom_sf(every[1], every[0], gamma)
         if not ok_out or p_all < p:

@@ -28,6 +28,11 @@ def _scrub_all(v: Any) -> Any:
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class _Request(_Strict):
+    """A request body: its strings are cleaned once, here, for every route and every model
+    nested in it."""
+
     @model_validator(mode="before")
     @classmethod
     def _no_lone_surrogates(cls, data: Any) -> Any:
@@ -57,7 +62,7 @@ class Message(_Strict):
         return self.content or ""
 
 
-class _Sampling(_Strict):
+class _Sampling(_Request):
     model: str
     temperature: float = Field(1.0, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
@@ -97,7 +102,7 @@ class CompletionRequest(_Sampling):
     logprobs: int | None = Field(None, ge=0, le=5)
 
 
-class PostsBatch(_Strict):
+class PostsBatch(_Request):
     """POST /v1/posts: posts in any shape the corpus readers know (mynah, X v1.1/v2,
     Jetstream events, Mastodon statuses). Items are checked one by one, so one bad post is
     reported by position and the rest are stored."""
@@ -105,7 +110,7 @@ class PostsBatch(_Strict):
     posts: list[Any] = Field(min_length=1, max_length=10_000)
 
 
-class DetectRequest(_Strict):
+class DetectRequest(_Request):
     """POST /v1/detect: one text or a list of them (a platform scanning its stream)."""
 
     input: str | list[str] = Field(max_length=256)
