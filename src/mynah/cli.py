@@ -282,7 +282,8 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
     keys = load_keys(api_key_file) if api_key_file else None
     wm = watermark or argparse.Namespace(no_watermark=False, state_dir=None, watermark_key_file=None)
     wkey = _watermark_key(wm, model, kw.get("posts"))
-    app = create_app(model, api_keys=keys, watermark_key=wkey, **kw)
+    guard = _guard(wm, model, kw.get("posts"))
+    app = create_app(model, api_keys=keys, watermark_key=wkey, guard=guard, **kw)
     name = Path(model).resolve().name
     auth = ' -H "Authorization: Bearer $KEY"' if keys else ""
     print(
@@ -454,11 +455,25 @@ def cmd_eval_grounding(a) -> None:
     run(a.model, a.posts, a.out, a.sample, a.questions, a.constraint, a.n, a.seed, embed=not a.no_embed)
 
 
+def cmd_eval_safety(a) -> int:
+    from mynah.safety.evaluate import markdown, run
+
+    key = None
+    if a.api_key_file:
+        from mynah.serve.context import load_keys
+
+        key = load_keys(a.api_key_file)[0]
+    rep = run(a.out, a.policy, a.server, a.data, key, max_tokens=a.max_tokens)
+    print(markdown(rep))
+    print(f"wrote {a.out}/safety.json, safety.md, safety.png")
+    return 0
+
+
 def _watermark_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--state-dir",
         default=None,
-        help="the deployment's own folder: watermark key, later audit log and outbox "
+        help="the deployment's own folder: watermark key, policy audit log, later the outbox "
         "(default: mynah-state/ beside the post store, or in the working directory)",
     )
     p.add_argument(
@@ -626,6 +641,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--posts", default=None, help="ground chat answers in this post store (file or postgresql:// URL)"
     )
     _watermark_args(p)
+    p.add_argument(
+        "--policy", default=None, help="policy file (TOML): categories, thresholds, rules, election facts"
+    )
+    p.add_argument(
+        "--no-policy", action="store_true", help="serve without the policy layer (not recommended)"
+    )
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser(
@@ -689,6 +710,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-embed", action="store_true", help="keyword search only")
     p.set_defaults(fn=cmd_eval_grounding)
 
+    p = ev.add_parser(
+        "safety", help="refusal on hard limits, over-refusal, symmetry, languages (classifier or live server)"
+    )
+    p.add_argument(
+        "--policy", default=None, help="policy file (TOML) to measure (default: the built-in policy)"
+    )
+    p.add_argument("--server", default=None, help="measure a live server end to end (its URL)")
+    p.add_argument("--api-key-file", default=None, help="the server's API key (first key in the file)")
+    p.add_argument(
+        "--data",
+        default="heldout",
+        help="heldout (default: the hand-written set figures are reported on), main-split, or a JSONL file",
+    )
+    p.add_argument("--max-tokens", type=int, default=48, help="answer length per request with --server")
+    p.add_argument("--out", default="eval-safety", help="folder for safety.json, safety.md, safety.png")
+    p.set_defaults(fn=cmd_eval_safety)
+
     posts = sub.add_parser("posts", help="the live post store: ingest, follow, search").add_subparsers(
         dest="posts_cmd", required=True
     )
@@ -722,6 +760,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(fn=cmd_posts_search)
     return ap
+
+
+def _guard(a, model: Path, posts=None):
+    """The policy layer, loaded before the port opens: a server whose classifier cannot load
+    does not start (unless --no-policy says so explicitly)."""
+    if getattr(a, "no_policy", False):
+        print("  policy:     OFF (--no-policy): requests and answers are not checked")
+        return None
+    from mynah.provenance.keys import state_dir
+    from mynah.safety.audit import AuditLog
+    from mynah.safety.classifier import ClassifierError
+    from mynah.safety.guard import Guard
+    from mynah.safety.policy import Policy, load_policy
+
+    policy = load_policy(a.policy) if getattr(a, "policy", None) else Policy()
+    sd = state_dir(a.state_dir, posts, model)
+    try:
+        guard = Guard.load(policy, audit=AuditLog(sd / "audit.jsonl"))
+    except (ClassifierError, ImportError, OSError) as e:
+        raise ValueError(
+            f"the policy classifier could not load ({e}); the server will not run unguarded. "
+            "Fix it, or start with --no-policy to serve without the policy layer"
+        ) from None
+    print(f"  policy:     {policy.version} ({policy.source}), audit log {sd / 'audit.jsonl'}")
+    return guard
 
 
 def _watermark_key(a, model: Path, posts=None) -> bytes | None:

@@ -53,6 +53,7 @@ def create_app(
     watermark_delta: float | None = None,
     detect_requires_key: bool = False,
     detect_per_minute: float = 120,
+    guard=None,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
@@ -60,7 +61,8 @@ def create_app(
     /v1/posts takes new posts. With `watermark_key`, everything generated is watermarked
     and /v1/detect answers for it; `mynah serve` always passes one unless --no-watermark.
     `watermark_delta` overrides the bias (the detector needs only gamma, so any delta is
-    detected by the same key)."""
+    detected by the same key). With `guard` (a safety.guard.Guard, loaded), every request
+    and answer goes through the policy layer; `mynah serve` passes one unless --no-policy."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -73,7 +75,7 @@ def create_app(
         from mynah.posts.store import open_store
 
         store = open_store(posts)  # a corrupt or locked store stops the server here, not later
-        embedder = Embedder()
+        embedder = guard.embedder if guard is not None else Embedder()  # one model for both
         worker = EmbedWorker(store, embedder)
     ctx = ServeContext(
         name, limits, metrics, [k.encode() for k in api_keys or []], state, store, embedder, worker, ground_k
@@ -85,6 +87,9 @@ def create_app(
         ctx.detect_requires_key = detect_requires_key
         ctx.detect_limiter = RateLimiter(detect_per_minute)
     metrics.watermark.set(1 if watermark_key is not None else 0)
+    if guard is not None:
+        ctx.guard, guard.metrics = guard, metrics
+    metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
 
     def load() -> None:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from mynah.serve.context import APIError, Ctx, ModelState, error_body, invalid
+from mynah.serve.policy import Memo, OnEngine, PolicyRun, refusal_body, refusal_stream
 from mynah.serve.protocol import ChatCompletionRequest, CompletionRequest
 
 router = APIRouter()
@@ -36,10 +37,24 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     grounded = None
     if req.grounding and ctx.store is None:
         raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
+    rid = "chatcmpl-" + uuid.uuid4().hex
+    pol, embedder = None, ctx.embedder
+    if ctx.guard is not None:
+        # the policy check and retrieval share one embedding of the question, computed on
+        # the scheduler's thread between decode steps
+        embedder = Memo(OnEngine(ctx.embedder or ctx.guard.embedder, st.scheduler))
+        last = next((m["content"] for m in reversed(msgs) if m["role"] == "user"), "")
+        pol = await PolicyRun.check(ctx.guard, last, rid, "chat", embedder)
+        if pol.refused:
+            ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
+            return _refused(pol, req, rid, ctx, st, len(ids), chat=True)
+        msgs = pol.messages(msgs, req.mode)
     if ctx.store is not None and req.grounding is not False:
         from mynah.posts.ground import fit_with_answer, grounding_report, retrieve
 
-        found = await asyncio.to_thread(retrieve, ctx.store, msgs, ctx.ground_k, ctx.embedder)
+        found = await asyncio.to_thread(
+            retrieve, ctx.store, msgs, ctx.ground_k, embedder if ctx.embedder is not None else None
+        )
         # The posts get their room before the answer: a requested max_tokens (else a
         # quarter of the context) shrinks to a minimum rather than a post being dropped.
         want = req.max_completion_tokens or req.max_tokens or st.engine.max_len // 4
@@ -70,7 +85,25 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     if grounded is not None:
         report = grounding_report(len(found), grounded, st.engine.max_len, params.max_tokens)
         extra = lambda texts: {"citations": grounded.citations(texts), "grounding": report}  # noqa: E731
-    return await _respond(run, request, req, chat=True, model=ctx.name, extra=extra, prov=ctx.provenance())
+    if pol is not None:
+        pol.open(req.n, grounded.sources() if grounded is not None else None)
+    return await _respond(
+        run, request, req, chat=True, model=ctx.name, extra=extra, prov=ctx.provenance(), pol=pol, rid=rid
+    )
+
+
+def _refused(pol: PolicyRun, req, rid: str, ctx, st: ModelState, prompt_tokens: int, chat: bool):
+    created = int(time.time())
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens}
+    args = (pol, rid, created, ctx.name, st.fingerprint, req.n, chat)
+    if req.stream:
+        include_usage = bool(req.stream_options and req.stream_options.include_usage)
+        return StreamingResponse(
+            refusal_stream(*args, include_usage, usage, ctx.provenance()),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    return refusal_body(*args, usage, ctx.provenance())
 
 
 @router.post("/v1/completions")
@@ -84,6 +117,17 @@ async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
             f"{len(prompts)} prompts x n={req.n}; this server allows at most {ctx.limits.max_n} choices", "n"
         )
     params = ctx.sampling(req, req.max_tokens, max(len(p) for p in prompts))
+    rid = "cmpl-" + uuid.uuid4().hex
+    pol = None
+    if ctx.guard is not None:
+        # each prompt is checked; the first refused one refuses the request
+        for p in prompts:
+            text = st.tok.decode(p)
+            memo = Memo(OnEngine(ctx.guard.embedder, st.scheduler))
+            pol = await PolicyRun.check(ctx.guard, text, rid, "completions", memo)
+            if pol.refused:
+                return _refused(pol, req, rid, ctx, st, sum(len(p) for p in prompts) * req.n, chat=False)
+        pol.open(len(prompts) * req.n)
     run = _Run(
         st,
         [p for p in prompts for _ in range(req.n)],
@@ -94,7 +138,9 @@ async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
         ctx.metrics,
         ctx.processors,
     )
-    return await _respond(run, request, req, chat=False, model=ctx.name, prov=ctx.provenance())
+    return await _respond(
+        run, request, req, chat=False, model=ctx.name, prov=ctx.provenance(), pol=pol, rid=rid
+    )
 
 
 def _prompts(prompt, tok) -> list[list[int]]:
@@ -225,8 +271,10 @@ async def _respond(
     model: str,
     extra: Callable[[list[str]], dict] | None = None,
     prov: dict | None = None,
+    pol: PolicyRun | None = None,
+    rid: str | None = None,
 ):
-    rid = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
+    rid = rid or ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
     created = int(time.time())
     fp = run.st.fingerprint
     run.submit()
@@ -234,13 +282,15 @@ async def _respond(
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
         return StreamingResponse(
-            _stream(run, request, rid, created, model, fp, chat, include_usage, extra, prov),
+            _stream(run, request, rid, created, model, fp, chat, include_usage, extra, prov, pol),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     texts = [""] * len(run.seqs)
+    shown = [""] * len(run.seqs)  # what passed the policy's output check
     reasons: list[str | None] = [None] * len(run.seqs)
     lps: list[list] = [[] for _ in run.seqs]
+    cut: dict[int, object] = {}
     events = run.events()
     try:
         while True:
@@ -256,7 +306,21 @@ async def _respond(
                 i, text, reason, step = nxt.result()
             except StopAsyncIteration:
                 break
+            if i in cut:
+                continue
             texts[i] += text
+            if pol is not None:
+                out, d = pol.push(i, text)
+                if d is None and reason:
+                    more, d = pol.finish(i)
+                    out += more
+                shown[i] += out
+                if d is not None:  # cut: stop generating this choice now
+                    cut[i], reason = d, "content_filter"
+                    run.seqs[i].cancel()
+                    shown[i] += ("\n\n" if shown[i] else "") + d.message
+            else:
+                shown[i] += text
             if reason:
                 reasons[i] = reason
             if step.token is not None and step.logprob is not None and step.token not in run.st.tok.stop_ids:
@@ -264,12 +328,13 @@ async def _respond(
     finally:
         run.cancel()
     choices = []
-    for i, (text, reason) in enumerate(zip(texts, reasons)):
+    for i, (text, reason) in enumerate(zip(shown, reasons)):
         if chat:
+            refusal = cut[i].message if i in cut else None
             choices.append(
                 {
                     "index": i,
-                    "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                    "message": {"role": "assistant", "content": text, "refusal": refusal, "annotations": []},
                     "logprobs": None
                     if run.seqs[i].logprobs is None
                     else {
@@ -290,7 +355,9 @@ async def _respond(
                     "finish_reason": reason,
                 }
             )
-    return {
+        if pol is not None and len(run.seqs) > 1:
+            choices[-1]["policy"] = pol.of(i)
+    body = {
         "id": rid,
         "object": "chat.completion" if chat else "text_completion",
         "created": created,
@@ -301,6 +368,19 @@ async def _respond(
         **(extra(texts) if extra else {}),
         "provenance": prov,
     }
+    if pol is not None:
+        body["policy"] = pol.top()
+    return body
+
+
+def _choice(chat: bool, i: int, text: str, lp, reason, refusal: bool = False) -> dict:
+    if not chat:
+        return {"index": i, "text": text, "logprobs": lp, "finish_reason": reason}
+    if refusal:
+        delta = {"content": text, "refusal": text}
+    else:
+        delta = {"content": text} if text or not reason else {}
+    return {"index": i, "delta": delta, "logprobs": lp, "finish_reason": reason}
 
 
 def _completion_logprobs(tok, lps: list) -> dict:
@@ -326,11 +406,14 @@ async def _stream(
     include_usage: bool,
     extra: Callable[[list[str]], dict] | None = None,
     prov: dict | None = None,
+    pol: PolicyRun | None = None,
 ):
     """Server-sent events exactly as OpenAI sends them; the client going away cancels.
     `extra(texts)` (grounding's citations) rides on the final chunk before [DONE], and
-    `prov` (provenance) on the first chunk."""
+    `prov` (provenance) and the request's `policy` on the first chunk. With a policy, text
+    is sent a sentence at a time, once it has passed the output check (safety/guard.py)."""
     prov_due = [prov is not None]
+    policy_due = [pol is not None]
 
     def chunk(choices: list, usage=None) -> dict:
         body = {
@@ -345,6 +428,8 @@ async def _stream(
             body["usage"] = usage
         if prov_due[0]:
             body["provenance"], prov_due[0] = prov, False
+        if policy_due[0]:
+            body["policy"], policy_due[0] = pol.decision.public(), False
         return body
 
     def sse(body: dict) -> str:
@@ -376,29 +461,55 @@ async def _stream(
             if (out := put(first)) is not None:
                 yield out
         texts = [""] * len(run.seqs)
+        pending: list[list] = [[] for _ in run.seqs]  # logprobs of text the policy still holds
+        cut: set[int] = set()
         async for i, text, reason, step in run.events():
+            if i in cut:
+                continue
             texts[i] += text
-            lp = None
             if step.logprob is not None and step.token is not None and step.token not in run.st.tok.stop_ids:
-                info = [(step.token, step.logprob, step.top_logprobs)]
+                pending[i].append((step.token, step.logprob, step.top_logprobs))
+            d = refusal = None
+            if pol is not None:
+                text, d = pol.push(i, text)
+                if d is None and reason:
+                    more, d = pol.finish(i)
+                    text += more
+                if d is not None:
+                    cut.add(i)
+                    run.seqs[i].cancel()
+                    reason, refusal = "content_filter", d.message
+            if not text and not reason and not refusal and (pol is not None or not pending[i]):
+                continue  # held back (a sentence not yet checked, a possible stop string, a split character)
+            lp = None
+            if pending[i]:
+                info, pending[i] = pending[i], []
                 lp = (
                     {"content": [_token_info(run.st.tok, *x) for x in info], "refusal": None}
                     if chat
                     else _completion_logprobs(run.st.tok, info)
                 )
-            if not text and not reason and lp is None:
-                continue  # a token still held back (a possible stop string, a split character)
-            if chat:
-                delta = {"content": text} if text or not reason else {}
-                body = chunk([{"index": i, "delta": delta, "logprobs": lp, "finish_reason": reason}])
+            bodies = []
+            if refusal is not None:
+                # what passed first, then the refusal in its own chunk
+                if text:
+                    bodies.append(_choice(chat, i, text, lp, None))
+                    lp = None
+                bodies.append(_choice(chat, i, refusal, lp, reason, refusal=True))
             else:
-                body = chunk([{"index": i, "text": text, "logprobs": lp, "finish_reason": reason}])
-            if (out := put(body)) is not None:
-                yield out
+                bodies.append(_choice(chat, i, text, lp, reason))
+            if reason and pol is not None and (len(run.seqs) > 1 or d is not None):
+                bodies[-1]["policy"] = pol.of(i)
+            for b in bodies:
+                if (out := put(chunk([b]))) is not None:
+                    yield out
         if include_usage and (out := put(chunk([], run.usage()))) is not None:
             yield out
         if held is not None:
-            yield sse({**held, **(extra(texts) if extra else {})})
+            last = {**held, **(extra(texts) if extra else {})}
+            if pol is not None:
+                last["policy"] = pol.top()
+            yield sse(last)
         yield "data: [DONE]\n\n"
     except APIError as e:
         yield f"data: {json.dumps(error_body(e.message, e.type, e.param, e.code))}\n\n"

@@ -91,6 +91,7 @@ class ServeContext:
     detector: object | None = None  # a provenance.detect.Detector
     detect_requires_key: bool = False
     detect_limiter: object | None = None  # serve.detect.RateLimiter
+    guard: object | None = None  # a safety.guard.Guard: the policy layer (None: --no-policy)
 
     def processors(self) -> list:
         """The processors every generation gets (grounded answers add theirs before)."""

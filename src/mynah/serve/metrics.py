@@ -37,6 +37,15 @@ class Metrics:
             ["verdict"],
             registry=r,
         )
+        self.policy = Counter(
+            "mynah_policy_decisions",
+            "policy decisions by stage (input, output), decision (allow, refuse) and category",
+            ["stage", "decision", "category"],
+            registry=r,
+        )
+        self.policy_enabled = Gauge(
+            "mynah_policy_enabled", "1 when requests and answers go through the policy layer", registry=r
+        )
         self.queue = Gauge("mynah_queue_depth", "sequences waiting for a batch slot", registry=r)
         self.batch = Gauge("mynah_batch_size", "sequences in the running batch", registry=r)
         self.ttft = Histogram(

@@ -94,6 +94,8 @@ class ChatCompletionRequest(_Sampling):
     top_logprobs: int | None = Field(None, ge=0, le=20)
     # mynah: ground the answer in the live post store (default: on when the server has one)
     grounding: bool | None = None
+    # mynah: the tone; both modes have the same hard limits (default: the policy file's mode)
+    mode: Literal["regular", "fun"] | None = None
 
 
 class CompletionRequest(_Sampling):

@@ -82,6 +82,16 @@ function provenanceMark(div, provenance) {
   div.appendChild(mark);
 }
 
+// The policy layer's decision, when it refused the request or cut the answer: which rule.
+function policyMark(div, policy) {
+  if (!policy || policy.decision !== "refuse") return;
+  const mark = document.createElement("div");
+  mark.className = "policy refused";
+  mark.textContent = `${policy.stage === "output" ? "cut" : "refused"}: rule ${policy.rule_id} (${policy.category})`;
+  mark.title = `mynah's policy ${policy.policy_version}: this ${policy.stage === "output" ? "answer was cut" : "request was refused"} under one of its hard limits.`;
+  div.appendChild(mark);
+}
+
 function cardId(div, n) {
   return `cite-${div.dataset.msg}-${n}`;
 }
@@ -197,7 +207,7 @@ async function send(text) {
   sendBtn.disabled = true;
   stopBtn.disabled = false;
   status.textContent = "generating…";
-  let answer = "", finish = null, usage = null, citations = null, grounded = null, provenance = null;
+  let answer = "", finish = null, usage = null, citations = null, grounded = null, provenance = null, policy = null;
   try {
     const r = await fetch("/v1/chat/completions", {
       method: "POST", headers: headers(), body: JSON.stringify(body), signal: controller.signal,
@@ -227,9 +237,11 @@ async function send(text) {
           if (chunk.citations) citations = chunk.citations;
           if (chunk.grounding) grounded = chunk.grounding;
           if (chunk.provenance) provenance = chunk.provenance;
+          if (chunk.policy) policy = chunk.policy;
           for (const c of chunk.choices || []) {
             if (c.delta && c.delta.content) answer += c.delta.content;
             if (c.finish_reason) finish = c.finish_reason;
+            if (c.policy) policy = c.policy;
           }
           div.replaceChildren(renderMarkdown(answer));
         }
@@ -237,6 +249,7 @@ async function send(text) {
       div.scrollIntoView({ block: "end" });
     }
     renderAnswer(div, answer, citations, provenance);
+    policyMark(div, policy);
     div.dataset.state = "done";
     if (finish === "length") note(div, "(cut off at the token limit)");
     // posts that did not fit the model's context: said, never silently left out

@@ -1,0 +1,206 @@
+"""The policy layer on one request (safety/guard.py decides; this applies it to a response):
+the input decision, one output gate a choice, what the client sees when a request is
+refused or an answer is cut, and the `policy` objects of a response.
+
+Refusals are OpenAI-shaped. In chat, `message.refusal` holds the refusal and `content`
+holds the same text, because many clients show only `content` (OpenAI itself sends
+`content: null` beside a refusal). Streams send it as `delta.refusal` (and `delta.content`).
+A refused request ends with finish_reason "stop"; an answer cut by the output check with
+"content_filter". /v1/completions has no refusal field: the refusal is the text, with
+finish_reason "content_filter".
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from mynah.safety.guard import Decision, Guard, OutputGate, election_facts_message
+
+FUN = {
+    "role": "system",
+    "content": "Mode: fun. Be witty, playful and a little irreverent, and keep it friendly. "
+    "The same rules apply as always.",
+}
+
+
+class Memo:
+    """An embedder that remembers: the policy check and retrieval embed the same question
+    once between them."""
+
+    def __init__(self, embedder):
+        self.embedder, self.seen = embedder, {}
+
+    def __call__(self, texts: list[str]):
+        import numpy as np
+
+        missing = [t for t in texts if t not in self.seen]
+        if missing:
+            for t, v in zip(missing, self.embedder(missing)):
+                self.seen[t] = v
+        return np.stack([self.seen[t] for t in texts]) if texts else self.embedder([])
+
+    @property
+    def model(self):
+        return self.embedder.model
+
+
+class OnEngine:
+    """An embedder whose work runs on the scheduler's thread (Scheduler.call), between decode
+    steps, never beside them. Call it from a worker thread, never from the scheduler's."""
+
+    def __init__(self, embedder, scheduler):
+        self.embedder, self.scheduler = embedder, scheduler
+
+    def __call__(self, texts: list[str]):
+        return self.scheduler.call(lambda: self.embedder(texts)).result()
+
+    @property
+    def model(self):
+        return self.embedder.model
+
+
+class PolicyRun:
+    def __init__(self, guard: Guard, decision: Decision, rid: str, endpoint: str):
+        self.guard, self.decision, self.rid, self.endpoint = guard, decision, rid, endpoint
+        self.gates: list[OutputGate] = []
+        self.notes: list[str] = []  # appended to every answer that is not cut
+
+    @classmethod
+    async def check(cls, guard: Guard, text: str, rid: str, endpoint: str, memo: Memo | None = None):
+        vec = None
+        if memo is not None and text.strip():
+            vec = (await asyncio.to_thread(memo, [text[:4000]]))[0]
+        d = await asyncio.to_thread(guard.check_request, text, vec)
+        guard.record(d, rid, endpoint, text)
+        return cls(guard, d, rid, endpoint)
+
+    @property
+    def refused(self) -> bool:
+        return self.decision.refused
+
+    def messages(self, msgs: list[dict], mode: str | None) -> list[dict]:
+        """The conversation the model sees: fun mode's tone, and for a voting question the
+        deployment's election facts (or where to find them)."""
+        mode = mode or self.guard.policy.mode
+        extra = []
+        if mode == "fun":
+            extra.append(FUN)
+        if self.decision.category == "voting_info":
+            extra.append(election_facts_message(self.guard.policy))
+            self.notes.append("\n\n" + self.guard.facts_note())
+        return [*extra, *msgs] if extra else msgs
+
+    def open(self, n: int, sources: list | None = None) -> None:
+        self.gates = [self.guard.gate(sources) for _ in range(n)]
+
+    def push(self, i: int, text: str) -> tuple[str, Decision | None]:
+        g = self.gates[i]
+        out = g.push(text)
+        return out, self._cut(g)
+
+    def finish(self, i: int) -> tuple[str, Decision | None]:
+        g = self.gates[i]
+        out = g.finish()
+        if g.cut is None:
+            out += g.claims_note() + "".join(self.notes)
+        return out, self._cut(g)
+
+    def _cut(self, g: OutputGate) -> Decision | None:
+        if g.cut is not None and not getattr(g, "recorded", False):
+            g.recorded = True
+            self.guard.record(g.cut, self.rid, self.endpoint)
+        return g.cut
+
+    def of(self, i: int) -> dict:
+        g = self.gates[i] if i < len(self.gates) else None
+        return (g.cut if g is not None and g.cut is not None else self.decision).public()
+
+    def top(self) -> dict:
+        """The response's policy: the request's, or the cut of a lone answer."""
+        if len(self.gates) == 1:
+            return self.of(0)
+        return self.decision.public()
+
+
+def refusal_body(
+    run: PolicyRun, rid: str, created: int, model: str, fp: str, n: int, chat: bool, usage, prov
+):
+    msg = run.decision.message
+    choices = []
+    for i in range(n):
+        if chat:
+            c = {
+                "index": i,
+                "message": {"role": "assistant", "content": msg, "refusal": msg, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        else:
+            c = {"index": i, "text": msg, "logprobs": None, "finish_reason": "content_filter"}
+        if n > 1:
+            c["policy"] = run.decision.public()
+        choices.append(c)
+    return {
+        "id": rid,
+        "object": "chat.completion" if chat else "text_completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fp,
+        "choices": choices,
+        "usage": usage,
+        "provenance": prov,
+        "policy": run.decision.public(),
+    }
+
+
+def refusal_stream(run: PolicyRun, rid, created, model, fp, n, chat, include_usage, usage, prov):
+    import json
+
+    msg = run.decision.message
+
+    def sse(choices, **more):
+        body = {
+            "id": rid,
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": fp,
+            "choices": choices,
+            **more,
+        }
+        if include_usage:
+            body.setdefault("usage", None)
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    async def gen():
+        if chat:
+            first = [
+                {
+                    "index": i,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+                for i in range(n)
+            ]
+            yield sse(first, provenance=prov, policy=run.decision.public())
+            for i in range(n):
+                delta = {"content": msg, "refusal": msg}
+                yield sse([{"index": i, "delta": delta, "logprobs": None, "finish_reason": None}])
+            for i in range(n):
+                c = {"index": i, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+                if n > 1:
+                    c["policy"] = run.decision.public()
+                yield sse([c])
+        else:
+            for i in range(n):
+                c = {"index": i, "text": msg, "logprobs": None, "finish_reason": "content_filter"}
+                if n > 1:
+                    c["policy"] = run.decision.public()
+                more = {"provenance": prov, "policy": run.decision.public()} if i == 0 else {}
+                yield sse([c], **more)
+        if include_usage:
+            yield sse([], usage=usage)
+        yield "data: [DONE]\n\n"
+
+    return gen()
