@@ -96,14 +96,17 @@ def _round(url: str, model: str, clients: int, per_client: int, max_tokens: int)
     return tokens[0] / (time.perf_counter() - t)
 
 
-def part_decode(reps: int, clients: int, max_tokens: int) -> dict:
+def part_decode(reps: int, clients: int, max_tokens: int, aa: bool = False) -> dict:
     from serve_helpers import LiveServer
     from serve_throughput import make_checkpoint
 
     tmp = Path(tempfile.mkdtemp())
     ckpt = make_checkpoint("small", tmp / "small")
-    on = LiveServer(ckpt, "--max-batch", str(clients), tmp=tmp)
+    # started in turn, each pair's first server alternating (an A/A run, --aa, checks that
+    # the two servers' places do not decide the ratio)
+    on_args = ["--no-policy"] if aa else []
     off = LiveServer(ckpt, "--max-batch", str(clients), "--no-policy", tmp=tmp)
+    on = LiveServer(ckpt, "--max-batch", str(clients), *on_args, tmp=tmp)
     try:
         model = ckpt.resolve().name
         for s in (on, off):  # warm up each
@@ -136,6 +139,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--aa", action="store_true", help="both servers without the policy (an A/A check)")
     a = ap.parse_args()
     import os
 
@@ -145,7 +149,7 @@ def main() -> None:
         r = part_check()
         print("check:", json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}))
     if "decode" in parts:
-        r = part_decode(a.reps, a.clients, a.max_tokens)
+        r = part_decode(a.reps, a.clients, a.max_tokens, a.aa)
         print(
             "decode:",
             json.dumps(

@@ -260,7 +260,19 @@ def test_shutdown_saves_the_vector_index_beside_the_store(talker, post_db, tmp_p
 @pytest.fixture(scope="module")
 def quoting_server(quoter, post_db, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("quoting")
-    s = LiveServer(quoter, "--posts", str(copy_store(post_db, tmp / "db")), "--max-batch", "4", tmp=tmp)
+    # a fixed watermark key: the bias shapes what a sampled answer says, and with a fresh
+    # key each run an answer set without any quote came up (the "did quote" checks below)
+    (tmp / "wm.key").write_text("test-watermark-key-5-0123456789abcdef\n")
+    s = LiveServer(
+        quoter,
+        "--posts",
+        str(copy_store(post_db, tmp / "db")),
+        "--max-batch",
+        "4",
+        "--watermark-key-file",
+        str(tmp / "wm.key"),
+        tmp=tmp,
+    )
     yield s
     s.stop()
 

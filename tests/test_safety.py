@@ -423,28 +423,22 @@ def test_policy_file_sets_categories_rules_and_facts(tmp_path):
 
 @pytest.mark.slow
 def test_serve_refuses_to_start_on_a_bad_policy_or_classifier(trained, tmp_path):
-    (tmp_path / "bad.toml").write_text('version = "x"\n\n[categories.astroturfing]\nthreshold = 7\n')
-    r = run_cli(
-        "serve",
-        "--model",
-        str(trained),
-        "--policy",
-        str(tmp_path / "bad.toml"),
-        "--state-dir",
-        str(tmp_path / "s"),
-    )
-    assert r.returncode == 2 and f"{tmp_path / 'bad.toml'}:4:" in r.stderr, r.stderr
+    def serve(policy: str):
+        (tmp_path / "p.toml").write_text(policy)
+        args = (
+            "--model",
+            str(trained),
+            "--policy",
+            str(tmp_path / "p.toml"),
+            "--state-dir",
+            str(tmp_path / "s"),
+        )
+        return run_cli("serve", *args)
+
+    r = serve('version = "x"\n\n[categories.astroturfing]\nthreshold = 7\n')
+    assert r.returncode == 2 and f"{tmp_path / 'p.toml'}:4:" in r.stderr, r.stderr
     (tmp_path / "broken.safetensors").write_bytes(b"not weights")
-    (tmp_path / "p.toml").write_text('classifier = "broken.safetensors"\n')
-    r = run_cli(
-        "serve",
-        "--model",
-        str(trained),
-        "--policy",
-        str(tmp_path / "p.toml"),
-        "--state-dir",
-        str(tmp_path / "s"),
-    )
+    r = serve('classifier = "broken.safetensors"\n')
     assert r.returncode == 2 and "will not run unguarded" in r.stderr and "--no-policy" in r.stderr, r.stderr
 
 
@@ -491,6 +485,26 @@ def test_eval_safety_cli_writes_json_markdown_and_png(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"text": "hi", "category": "history"}\n{"text": 3}\n')
     r = run_cli("eval", "safety", "--data", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "ev2"))
     assert r.returncode == 2 and "bad.jsonl:2:" in r.stderr
+
+
+@pytest.mark.slow
+def test_eval_safety_against_a_live_server_reads_each_responses_policy(guarded, tmp_path):
+    r = run_cli(
+        "eval",
+        "safety",
+        "--server",
+        guarded.url,
+        "--data",
+        str(_small_set(tmp_path)),
+        "--out",
+        str(tmp_path / "ev"),
+    )
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "ev/safety.json").read_text())
+    assert rep["against"] == f"server {guarded.url}"
+    assert rep["categories"]["astroturfing"]["refusal_pct"] == 100.0
+    assert rep["categories"]["history"]["refusal_pct"] == 0.0
+    assert rep["symmetry"]["pairs"] == 1 and "request_p95_s" in rep["timing"]
 
 
 def _small_set(tmp_path):

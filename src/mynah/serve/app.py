@@ -88,7 +88,10 @@ def create_app(
         ctx.detect_limiter = RateLimiter(detect_per_minute)
     metrics.watermark.set(1 if watermark_key is not None else 0)
     if guard is not None:
+        from mynah.serve.policy import OneThread
+
         ctx.guard, guard.metrics = guard, metrics
+        ctx.query_embedder = OneThread(guard.embedder)
     metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from mynah.serve.context import APIError, Ctx, ModelState, error_body, invalid
-from mynah.serve.policy import Memo, OnEngine, PolicyRun, refusal_body, refusal_stream
+from mynah.serve.policy import Memo, PolicyRun
 from mynah.serve.protocol import ChatCompletionRequest, CompletionRequest
 
 router = APIRouter()
@@ -41,8 +41,8 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     pol, embedder = None, ctx.embedder
     if ctx.guard is not None:
         # the policy check and retrieval share one embedding of the question, computed on
-        # the scheduler's thread between decode steps
-        embedder = Memo(OnEngine(ctx.embedder or ctx.guard.embedder, st.scheduler))
+        # the embedding thread (serve/policy.py: OneThread)
+        embedder = Memo(ctx.query_embedder)
         last = next((m["content"] for m in reversed(msgs) if m["role"] == "user"), "")
         pol = await PolicyRun.check(ctx.guard, last, rid, "chat", embedder)
         if pol.refused:
@@ -123,7 +123,7 @@ async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
         # each prompt is checked; the first refused one refuses the request
         for p in prompts:
             text = st.tok.decode(p)
-            memo = Memo(OnEngine(ctx.guard.embedder, st.scheduler))
+            memo = Memo(ctx.query_embedder)
             pol = await PolicyRun.check(ctx.guard, text, rid, "completions", memo)
             if pol.refused:
                 return _refused(pol, req, rid, ctx, st, sum(len(p) for p in prompts) * req.n, chat=False)
@@ -416,14 +416,7 @@ async def _stream(
     policy_due = [pol is not None]
 
     def chunk(choices: list, usage=None) -> dict:
-        body = {
-            "id": rid,
-            "object": "chat.completion.chunk" if chat else "text_completion",
-            "created": created,
-            "model": model,
-            "system_fingerprint": fp,
-            "choices": choices,
-        }
+        body = _chunk(rid, created, model, fp, chat, choices)
         if include_usage:
             body["usage"] = usage
         if prov_due[0]:
@@ -515,3 +508,91 @@ async def _stream(
         yield f"data: {json.dumps(error_body(e.message, e.type, e.param, e.code))}\n\n"
     finally:
         run.cancel()  # the client left (or we finished): free the slots at the next step
+
+
+def _chunk(rid: str, created: int, model: str, fp: str, chat: bool, choices: list) -> dict:
+    return {
+        "id": rid,
+        "object": "chat.completion.chunk" if chat else "text_completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fp,
+        "choices": choices,
+    }
+
+
+# -- refusals (serve/policy.py decides; they are shaped here, as OpenAI shapes them) ------
+
+
+def refusal_body(
+    run: PolicyRun, rid: str, created: int, model: str, fp: str, n: int, chat: bool, usage, prov
+):
+    msg = run.decision.message
+    choices = []
+    for i in range(n):
+        if chat:
+            c = {
+                "index": i,
+                "message": {"role": "assistant", "content": msg, "refusal": msg, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        else:
+            c = {"index": i, "text": msg, "logprobs": None, "finish_reason": "content_filter"}
+        if n > 1:
+            c["policy"] = run.decision.public()
+        choices.append(c)
+    return {
+        "id": rid,
+        "object": "chat.completion" if chat else "text_completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fp,
+        "choices": choices,
+        "usage": usage,
+        "provenance": prov,
+        "policy": run.decision.public(),
+    }
+
+
+def refusal_stream(run: PolicyRun, rid, created, model, fp, n, chat, include_usage, usage, prov):
+    msg = run.decision.message
+
+    def sse(choices, **more):
+        body = {**_chunk(rid, created, model, fp, chat, choices), **more}
+        if include_usage:
+            body.setdefault("usage", None)
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    async def gen():
+        if chat:
+            first = [
+                {
+                    "index": i,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+                for i in range(n)
+            ]
+            yield sse(first, provenance=prov, policy=run.decision.public())
+            for i in range(n):
+                delta = {"content": msg, "refusal": msg}
+                yield sse([{"index": i, "delta": delta, "logprobs": None, "finish_reason": None}])
+            for i in range(n):
+                c = {"index": i, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+                if n > 1:
+                    c["policy"] = run.decision.public()
+                yield sse([c])
+        else:
+            for i in range(n):
+                c = {"index": i, "text": msg, "logprobs": None, "finish_reason": "content_filter"}
+                if n > 1:
+                    c["policy"] = run.decision.public()
+                more = {"provenance": prov, "policy": run.decision.public()} if i == 0 else {}
+                yield sse([c], **more)
+        if include_usage:
+            yield sse([], usage=usage)
+        yield "data: [DONE]\n\n"
+
+    return gen()

@@ -20,7 +20,6 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import torch
@@ -70,7 +69,6 @@ class Scheduler:
         self.free = list(range(engine.max_batch))
         self._ids = itertools.count(1)
         self._cv = threading.Condition()
-        self._calls: deque[tuple[Callable, Future]] = deque()
         self._stop = False
         self._thread: threading.Thread | None = None
 
@@ -92,20 +90,6 @@ class Scheduler:
                 )
                 self.waiting.append(s)
             self._cv.notify()
-
-    def call(self, fn: Callable) -> Future:
-        """Runs `fn()` on the scheduler thread between two steps. CPU work in torch on the
-        request path (a query's sentence embedding) goes here: run from another thread it
-        would compete with the decode step for the same cores, and each of the two callers'
-        OpenMP threads spin-waits after its work while the other's run (measured: 25% of
-        small-recipe decode throughput lost to 32 query embeddings a round; benchmarks/safety.py)."""
-        fut: Future = Future()
-        with self._cv:
-            if self._stop:
-                raise RuntimeError("the scheduler has stopped")
-            self._calls.append((fn, fut))
-            self._cv.notify()
-        return fut
 
     @property
     def queue_depth(self) -> int:
@@ -132,20 +116,10 @@ class Scheduler:
     def _loop(self) -> None:
         while True:
             with self._cv:
-                while not self._stop and not self.waiting and not self.running and not self._calls:
+                while not self._stop and not self.waiting and not self.running:
                     self._cv.wait()
                 if self._stop:
                     break
-                calls = list(self._calls)
-                self._calls.clear()
-            for fn, fut in calls:
-                if fut.set_running_or_notify_cancel():
-                    try:
-                        fut.set_result(fn())
-                    except BaseException as e:  # the caller gets it; the loop goes on
-                        fut.set_exception(e)
-            if not self.waiting and not self.running:
-                continue
             try:
                 self.step()
             except Exception as e:  # a bug must not leave clients waiting forever
@@ -158,10 +132,6 @@ class Scheduler:
                 traceback.print_exc()
         for s in list(self.running.values()) + list(self.waiting):
             self._finish(s, Step(None, "cancelled"))
-        with self._cv:
-            for _, fut in self._calls:
-                fut.cancel()
-            self._calls.clear()
 
     @torch.inference_mode()
     def step(self) -> None:
