@@ -510,10 +510,13 @@ async def _stream(
         run.cancel()  # the client left (or we finished): free the slots at the next step
 
 
-def _chunk(rid: str, created: int, model: str, fp: str, chat: bool, choices: list) -> dict:
+def _chunk(
+    rid: str, created: int, model: str, fp: str, chat: bool, choices: list, stream: bool = True
+) -> dict:
+    """The fields every response and stream chunk starts with."""
     return {
         "id": rid,
-        "object": "chat.completion.chunk" if chat else "text_completion",
+        "object": ("chat.completion.chunk" if stream else "chat.completion") if chat else "text_completion",
         "created": created,
         "model": model,
         "system_fingerprint": fp,
@@ -542,17 +545,8 @@ def refusal_body(
         if n > 1:
             c["policy"] = run.decision.public()
         choices.append(c)
-    return {
-        "id": rid,
-        "object": "chat.completion" if chat else "text_completion",
-        "created": created,
-        "model": model,
-        "system_fingerprint": fp,
-        "choices": choices,
-        "usage": usage,
-        "provenance": prov,
-        "policy": run.decision.public(),
-    }
+    body = _chunk(rid, created, model, fp, chat, choices, stream=False)
+    return {**body, "usage": usage, "provenance": prov, "policy": run.decision.public()}
 
 
 def refusal_stream(run: PolicyRun, rid, created, model, fp, n, chat, include_usage, usage, prov):
