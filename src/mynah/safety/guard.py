@@ -13,8 +13,6 @@ post's claim: it is never cut, and the answer is labelled with it instead.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,6 +85,7 @@ _DATE = re.compile(
 )
 _QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]{8,})[\"”“»]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”»)\]]*\s+|\n+")
+MAX_TEXT = 4000  # of a request read by the check: the embedding reads 256 tokens, cues and rules need no more
 MAX_HOLD = 400  # characters held back without a sentence end before they are checked anyway
 
 
@@ -170,8 +169,6 @@ class Guard:
     def __init__(self, policy: Policy, classifier=None, embedder=None, audit=None, metrics=None):
         self.policy, self.classifier, self.embedder = policy, classifier, embedder
         self.audit, self.metrics = audit, metrics
-        self._timings: list[float] = []
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, policy: Policy, embedder=None, audit=None) -> Guard:
@@ -191,9 +188,8 @@ class Guard:
 
     def check_request(self, text: str, vec: np.ndarray | None = None) -> Decision:
         """The decision on a request's text; `vec` is its embedding when retrieval made one."""
-        t0 = time.perf_counter()
         p = self.policy
-        text = text[:4000]  # the embedding reads 256 tokens; cues and rules need no more
+        text = text[:MAX_TEXT]
         for r in p.rules:
             if r.stage == "input" and p.enabled(r.category) and r.pattern.search(text):
                 return self._refuse(r.category, r.id, "input", text=r.text)
@@ -203,9 +199,6 @@ class Guard:
             vec = self.embedder([text])[0]
         found = cues(text)  # once, for the classifier and the reading rule
         score, hard, top = self.classifier.score(vec, text, found)
-        with self._lock:
-            self._timings.append(time.perf_counter() - t0)
-            del self._timings[:-1000]
         if reads_only(
             {NAMES[i] for i, x in enumerate(found) if x}
         ):  # asking what posts say, or whether a claim is true, fakes nothing
@@ -281,10 +274,6 @@ class Guard:
         if self.audit is not None:
             self.audit.write(d, request_id, endpoint, text if self.policy.audit_text else None)
 
-    def timings(self) -> list[float]:
-        with self._lock:
-            return list(self._timings)
-
     def facts_note(self) -> str:
         return self.policy.election.line()
 
@@ -299,6 +288,7 @@ class OutputGate:
     held: str = ""
     cut: Decision | None = None
     claims: list[Claim] = field(default_factory=list)
+    recorded: bool = False  # the cut is in the audit log and /metrics
 
     def push(self, text: str) -> str:
         if self.cut is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mynah.safety.guard import Decision, Guard, OutputGate, election_facts_message
+from mynah.safety.guard import MAX_TEXT, Decision, Guard, OutputGate, election_facts_message
 
 FUN = {
     "role": "system",
@@ -39,10 +39,6 @@ class Memo:
                 self.seen[t] = v
         return np.stack([self.seen[t] for t in texts]) if texts else self.embedder([])
 
-    @property
-    def model(self):
-        return self.embedder.model
-
 
 class OneThread:
     """An embedder whose every call runs on one thread of its own. Each thread that calls
@@ -61,10 +57,6 @@ class OneThread:
     def __call__(self, texts: list[str]):
         return self.pool.submit(self.embedder, texts).result()
 
-    @property
-    def model(self):
-        return self.embedder.model
-
 
 class PolicyRun:
     def __init__(self, guard: Guard, decision: Decision, rid: str, endpoint: str):
@@ -76,7 +68,7 @@ class PolicyRun:
     async def check(cls, guard: Guard, text: str, rid: str, endpoint: str, memo: Memo | None = None):
         vec = None
         if memo is not None and text.strip():
-            vec = (await asyncio.to_thread(memo, [text[:4000]]))[0]
+            vec = (await asyncio.to_thread(memo, [text[:MAX_TEXT]]))[0]
         d = await asyncio.to_thread(guard.check_request, text, vec)
         guard.record(d, rid, endpoint, text)
         return cls(guard, d, rid, endpoint)
@@ -113,7 +105,7 @@ class PolicyRun:
         return out, self._cut(g)
 
     def _cut(self, g: OutputGate) -> Decision | None:
-        if g.cut is not None and not getattr(g, "recorded", False):
+        if g.cut is not None and not g.recorded:
             g.recorded = True
             self.guard.record(g.cut, self.rid, self.endpoint)
         return g.cut
