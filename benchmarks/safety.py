@@ -42,7 +42,7 @@ def part_check() -> dict:
     shared, own = [], []
     for r in rows:
         t = time.perf_counter()
-        vec = g.embedder([r["text"]])[0]  # what retrieval computes anyway
+        vec = g.embedder.both([r["text"]])[0]  # what the server computes once for retrieval and the check
         t1 = time.perf_counter()
         g.check_request(r["text"], vec)
         t2 = time.perf_counter()

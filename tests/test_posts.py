@@ -457,6 +457,35 @@ def test_embedder_matches_sentence_transformers_encode(embedder, sample_dir):
     ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert ours.shape == (len(texts), 384)
     assert abs(ours - ref).max() < 1e-5
+    # both(): the same sentence embeddings from the same pass, then layer 4's mean
+    import numpy as np
+
+    both = embedder.both(texts)
+    assert both.shape == (len(texts), 768) and abs(both[:, :384] - ref).max() < 1e-5
+    m = embedder.model
+    mid = m[0].auto_model(**m.tokenizer(texts[:1], return_tensors="pt"), output_hidden_states=True)
+    want = mid.hidden_states[4][0].mean(0).detach().numpy()
+    assert abs(both[0, 384:] - want / np.linalg.norm(want)).max() < 1e-5
+
+
+def test_embed_thread_computes_on_one_core_and_leaves_the_rest_as_they_were():
+    """A server's embeddings run on a thread whose torch uses one thread: a second team of
+    OpenMP workers beside the decode loop's would stop both teams spinning (EmbedThread)."""
+    import threading
+
+    import torch
+
+    from mynah.posts.embed import EmbedThread
+
+    n = torch.get_num_threads()
+    et = EmbedThread(lambda texts: [torch.get_num_threads(), threading.current_thread().name])
+    assert et(["x"]) == [1, et(["y"])[1]] and et(["x"])[1].startswith("mynah-embed")
+    assert torch.get_num_threads() == n  # the caller's count is unchanged
+    later = []
+    t = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+    t.start()
+    t.join()
+    assert later == [n]  # and threads started afterwards begin with the usual count
 
 
 def test_embed_worker_embeds_in_the_background_and_stops(sample_dir, embedder, tmp_path):

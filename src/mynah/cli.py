@@ -768,6 +768,7 @@ def _guard(a, model: Path, posts=None):
     if getattr(a, "no_policy", False):
         print("  policy:     OFF (--no-policy): requests and answers are not checked")
         return None
+    from mynah.posts.embed import Embedder, EmbedThread
     from mynah.provenance.keys import state_dir
     from mynah.safety.audit import AuditLog
     from mynah.safety.classifier import ClassifierError
@@ -777,7 +778,9 @@ def _guard(a, model: Path, posts=None):
     policy = load_policy(a.policy) if getattr(a, "policy", None) else Policy()
     sd = state_dir(a.state_dir, posts, model)
     try:
-        guard = Guard.load(policy, audit=AuditLog(sd / "audit.jsonl"))
+        # the embedder on the server's embedding thread from the start: the warm-up below
+        # must not bring the main thread a team of OpenMP workers (posts/embed.py: EmbedThread)
+        guard = Guard.load(policy, embedder=EmbedThread(Embedder()), audit=AuditLog(sd / "audit.jsonl"))
     except (ClassifierError, ImportError, OSError) as e:
         raise ValueError(
             f"the policy classifier could not load ({e}); the server will not run unguarded. "

@@ -10,6 +10,8 @@ import numpy as np
 
 from mynah.posts.store import PostStore
 
+MID_LAYER = 4  # of 6: the token states the policy classifier reads beside the sentence embedding
+
 
 class Embedder:
     """Unit-length float32 embeddings; the model loads on first use (~10 s here).
@@ -41,10 +43,20 @@ class Embedder:
         return self._model
 
     def __call__(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, mid=False)
+
+    def both(self, texts: list[str]) -> np.ndarray:
+        """(n, 768): each text's sentence embedding (what __call__ gives), then the mean of its
+        token states after layer MID_LAYER, unit length: both from one forward pass. The
+        policy classifier reads both; retrieval, the first half."""
+        return self._encode(texts, mid=True)
+
+    def _encode(self, texts: list[str], mid: bool) -> np.ndarray:
+        width = 384 * (2 if mid else 1)
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, width), np.float32)
         m = self.model
-        if not self._direct:
+        if not self._direct and not mid:
             return m.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -55,8 +67,9 @@ class Embedder:
         import torch
 
         encoder, tok = m[0].auto_model, m.tokenizer
+        dim = encoder.config.hidden_size
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # little padding a batch
-        out = np.empty((len(texts), encoder.config.hidden_size), np.float32)
+        out = np.empty((len(texts), dim * (2 if mid else 1)), np.float32)
         for start in range(0, len(texts), self.batch_size):
             idx = order[start : start + self.batch_size]
             batch = tok(
@@ -67,11 +80,64 @@ class Embedder:
                 return_tensors="pt",
             )
             with torch.inference_mode():
-                hidden = encoder(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            out[idx] = torch.nn.functional.normalize(mean, dim=-1).numpy()
+                res = encoder(**batch, output_hidden_states=mid)
+            mask = batch["attention_mask"].unsqueeze(-1).to(res.last_hidden_state.dtype)
+
+            def pooled(hidden):
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(mean, dim=-1).numpy()
+
+            out[idx, :dim] = pooled(res.last_hidden_state)
+            if mid:
+                out[idx, dim:] = pooled(res.hidden_states[MID_LAYER])
+        if mid and not self._direct:  # a model of another layout: its own sentence embedding
+            out[:, :dim] = self._encode(texts, mid=False)
         return out
+
+
+def _team_of_one() -> None:
+    import torch
+
+    torch.get_num_threads()  # torch sets a new thread's thread count on first use: let it, then
+    torch.set_num_threads(1)  # override it for this thread (OpenMP's count and MKL's are per thread)
+
+
+class EmbedThread:
+    """An embedder whose every call runs on one thread of its own, in which torch computes on
+    that thread alone. A server embeds beside the decode loop, and this is what keeps the
+    decode loop at full speed: each thread that calls into torch with more than one thread
+    brings a team of OpenMP workers, and once the process has more of them than cores,
+    libgomp stops its workers spinning between parallel regions (its "throttled" spin) and
+    every matrix product of the decode step waits for a worker to wake. Measured on 2 cores
+    (`small`, 16 streams): 0.80 of the decode speed with the query embedding on a thread with
+    a team of two, 0.98 with this (benchmarks/safety.py).
+
+    Every embedding of a server goes through one of these: the policy check's, retrieval's,
+    search's and the background worker's batches of new posts, so one query waits at most one
+    batch (EmbedWorker's `batch`)."""
+
+    def __init__(self, embedder: Embedder):
+        from concurrent.futures import ThreadPoolExecutor
+
+        import torch
+
+        self.embedder = embedder
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="mynah-embed")
+        n = torch.get_num_threads()
+        self.pool.submit(_team_of_one).result()
+        # set_num_threads also sets the count that threads started later begin with: put it back
+        torch.set_num_threads(n)
+
+    @property
+    def model(self):
+        """The model, loaded on the embedding thread."""
+        return self.pool.submit(lambda: self.embedder.model).result()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return self.pool.submit(self.embedder, texts).result()
+
+    def both(self, texts: list[str]) -> np.ndarray:
+        return self.pool.submit(self.embedder.both, texts).result()
 
 
 def embed_all(store: PostStore, embedder: Embedder, what: str = "the posts") -> None:
@@ -108,9 +174,9 @@ def embed_pending(
 class EmbedWorker(threading.Thread):
     """Embeds pending posts in the background; `wake()` after a write, `stop()` to end."""
 
-    def __init__(self, store: PostStore, embedder: Embedder, idle_s: float = 2.0):
-        super().__init__(name="mynah-embed", daemon=True)
-        self.store, self.embedder, self.idle_s = store, embedder, idle_s
+    def __init__(self, store: PostStore, embedder: Embedder, idle_s: float = 2.0, batch: int = 256):
+        super().__init__(name="mynah-embed-worker", daemon=True)
+        self.store, self.embedder, self.idle_s, self.batch = store, embedder, idle_s, batch
         self._wake = threading.Event()
         self._halt = threading.Event()  # (not `_stop`: Thread has a method of that name)
         self.error: Exception | None = None
@@ -126,7 +192,7 @@ class EmbedWorker(threading.Thread):
     def run(self) -> None:
         while not self._halt.is_set():
             try:
-                embed_pending(self.store, self.embedder, stop=self._halt)
+                embed_pending(self.store, self.embedder, self.batch, stop=self._halt)
                 self.error = None
             except Exception as e:  # noqa: BLE001 - kept for /health; retried after idle_s
                 self.error = e

@@ -68,7 +68,7 @@ def run_classifier(
     guard = guard or Guard.load(policy)
     texts = [r["text"] for r in rows]
     t0 = time.perf_counter()
-    vecs = guard.embedder(texts)
+    vecs = guard.embedder.both(texts)
     embed_s = time.perf_counter() - t0
     if split:  # a classifier of the other folds for each fold: never tested on what it trained on
         from mynah.safety.classifier import Classifier, features, fit, fold_of

@@ -187,7 +187,8 @@ class Guard:
     # -- input ---------------------------------------------------------------------------
 
     def check_request(self, text: str, vec: np.ndarray | None = None) -> Decision:
-        """The decision on a request's text; `vec` is its embedding when retrieval made one."""
+        """The decision on a request's text; `vec`: its Embedder.both, when made already (the
+        server makes it once for the check and retrieval)."""
         p = self.policy
         text = text[:MAX_TEXT]
         for r in p.rules:
@@ -196,7 +197,7 @@ class Guard:
         if not text.strip():
             return Decision("allow", "general", None, version=p.version)
         if vec is None:
-            vec = self.embedder([text])[0]
+            vec = self.embedder.both([text])[0]
         found = cues(text)  # once, for the classifier and the reading rule
         score, hard, top = self.classifier.score(vec, text, found)
         if reads_only(

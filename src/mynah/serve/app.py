@@ -70,13 +70,18 @@ def create_app(
     state = ModelState()
     metrics = Metrics()
     store = embedder = worker = None
+    from mynah.posts.embed import Embedder, EmbedThread, EmbedWorker
+
+    if guard is not None and not isinstance(guard.embedder, EmbedThread):
+        guard.embedder = EmbedThread(guard.embedder)  # (mynah serve's guard has one already)
     if posts is not None:
-        from mynah.posts.embed import Embedder, EmbedWorker
         from mynah.posts.store import open_store
 
         store = open_store(posts)  # a corrupt or locked store stops the server here, not later
-        embedder = guard.embedder if guard is not None else Embedder()  # one model for both
-        worker = EmbedWorker(store, embedder)
+        # one model for the policy and the store, on the one embedding thread (EmbedThread);
+        # new posts in batches of 64, so a query waits for at most one
+        embedder = guard.embedder if guard is not None else EmbedThread(Embedder())
+        worker = EmbedWorker(store, embedder, batch=64)
     ctx = ServeContext(
         name, limits, metrics, [k.encode() for k in api_keys or []], state, store, embedder, worker, ground_k
     )
@@ -88,10 +93,7 @@ def create_app(
         ctx.detect_limiter = RateLimiter(detect_per_minute)
     metrics.watermark.set(1 if watermark_key is not None else 0)
     if guard is not None:
-        from mynah.serve.policy import OneThread
-
         ctx.guard, guard.metrics = guard, metrics
-        ctx.query_embedder = OneThread(guard.embedder)
     metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
 

@@ -41,8 +41,8 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     pol, embedder = None, ctx.embedder
     if ctx.guard is not None:
         # the policy check and retrieval share one embedding of the question, computed on
-        # the embedding thread (serve/policy.py: OneThread)
-        embedder = Memo(ctx.query_embedder)
+        # the embedding thread (posts/embed.py: EmbedThread)
+        embedder = Memo(ctx.guard.embedder)
         last = next((m["content"] for m in reversed(msgs) if m["role"] == "user"), "")
         pol = await PolicyRun.check(ctx.guard, last, rid, "chat", embedder)
         if pol.refused:
@@ -123,7 +123,7 @@ async def completions(req: CompletionRequest, request: Request, ctx: Ctx):
         # each prompt is checked; the first refused one refuses the request
         for p in prompts:
             text = st.tok.decode(p)
-            memo = Memo(ctx.query_embedder)
+            memo = Memo(ctx.guard.embedder)
             pol = await PolicyRun.check(ctx.guard, text, rid, "completions", memo)
             if pol.refused:
                 return _refused(pol, req, rid, ctx, st, sum(len(p) for p in prompts) * req.n, chat=False)

@@ -92,7 +92,6 @@ class ServeContext:
     detect_requires_key: bool = False
     detect_limiter: object | None = None  # serve.detect.RateLimiter
     guard: object | None = None  # a safety.guard.Guard: the policy layer (None: --no-policy)
-    query_embedder: object | None = None  # serve.policy.OneThread: a request's embeddings, on one thread
 
     def processors(self) -> list:
         """The processors every generation gets (grounded answers add theirs before)."""

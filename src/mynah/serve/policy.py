@@ -25,37 +25,23 @@ FUN = {
 
 class Memo:
     """An embedder that remembers: the policy check and retrieval embed the same question
-    once between them."""
+    once between them (the check reads `both`, retrieval the sentence embedding of it)."""
 
     def __init__(self, embedder):
         self.embedder, self.seen = embedder, {}
 
-    def __call__(self, texts: list[str]):
+    def both(self, texts: list[str]):
         import numpy as np
 
         missing = [t for t in texts if t not in self.seen]
         if missing:
-            for t, v in zip(missing, self.embedder(missing)):
+            for t, v in zip(missing, self.embedder.both(missing)):
                 self.seen[t] = v
-        return np.stack([self.seen[t] for t in texts]) if texts else self.embedder([])
-
-
-class OneThread:
-    """An embedder whose every call runs on one thread of its own. Each thread that calls
-    into torch gets its own team of OpenMP threads, which spin-wait after their work and
-    take the cores from the decode step: asyncio's default pool would bring up to six such
-    teams, one thread brings one (measured in one process, `small`, 16 streams, a query
-    embedding every half second: 0.95 of the decode speed from one thread of its own,
-    0.83 when run on the scheduler's own thread between steps)."""
-
-    def __init__(self, embedder):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.embedder = embedder
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="mynah-embed")
+        return np.stack([self.seen[t] for t in texts]) if texts else self.embedder.both([])
 
     def __call__(self, texts: list[str]):
-        return self.pool.submit(self.embedder, texts).result()
+        v = self.both(texts)
+        return v[:, : v.shape[1] // 2]
 
 
 class PolicyRun:
@@ -68,7 +54,7 @@ class PolicyRun:
     async def check(cls, guard: Guard, text: str, rid: str, endpoint: str, memo: Memo | None = None):
         vec = None
         if memo is not None and text.strip():
-            vec = (await asyncio.to_thread(memo, [text[:MAX_TEXT]]))[0]
+            vec = (await asyncio.to_thread(memo.both, [text[:MAX_TEXT]]))[0]
         d = await asyncio.to_thread(guard.check_request, text, vec)
         guard.record(d, rid, endpoint, text)
         return cls(guard, d, rid, endpoint)
