@@ -8,7 +8,8 @@ decode: `small`-recipe streaming decode (random weights, 16 clients, `ignore_eos
   tokens each) through `mynah serve` with the policy layer (request check + the output
   check holding the stream back a sentence at a time) against the same server started
   with --no-policy; the two servers run side by side and are measured in ABBA order,
-  the median of --reps rounds each. Target: with / without >= 0.95.
+  --reps rounds; the figure is the median of the rounds' ratios. Target: with / without
+  >= 0.95.
 
     python benchmarks/safety.py [--parts check,decode] [--reps 3] [--clients 16]
 """
@@ -121,6 +122,9 @@ def part_decode(reps: int, clients: int, max_tokens: int, aa: bool = False) -> d
         on.stop()
         off.stop()
     med = {k: statistics.median(v) for k, v in res.items()}
+    # each round's two servers ran back to back: their ratio is free of the machine's drift
+    # over the run (this VM's speed wanders by 20% in minutes), so its median is the figure
+    pairs = [a / b for a, b in zip(res["on"], res["off"])]
     return {
         "clients": clients,
         "max_tokens": max_tokens,
@@ -129,7 +133,9 @@ def part_decode(reps: int, clients: int, max_tokens: int, aa: bool = False) -> d
         "policy_off_tok_s": res["off"],
         "median_on": med["on"],
         "median_off": med["off"],
-        "ratio_on_over_off": med["on"] / med["off"],
+        "ratio_of_medians": med["on"] / med["off"],
+        "round_ratios": pairs,
+        "ratio_on_over_off": statistics.median(pairs),
     }
 
 
@@ -154,7 +160,7 @@ def main() -> None:
             "decode:",
             json.dumps(
                 {
-                    k: [round(x, 1) for x in v]
+                    k: [round(x, 3 if k == "round_ratios" else 1) for x in v]
                     if isinstance(v, list)
                     else round(v, 3)
                     if isinstance(v, float)

@@ -155,6 +155,42 @@ def test_the_data_covers_what_the_issue_names(convs):
     assert len(WORDINGS["train"]["topic"]["en"]) >= 15 and len(used) >= 10
 
 
+def test_voting_and_fun_mode_conversations_carry_the_prompts_the_server_adds(
+    store, sample_dir, tok, embedder
+):
+    """Train as you serve for the policy layer: a voting question's prompt has the election
+    facts message that the server's policy_messages adds, and its answer gives those facts
+    and nothing else; a fun-mode conversation starts with the fun system message."""
+    from mynah.safety.guard import FUN, policy_messages
+    from mynah.train.grounded import facts_answer, sample_policy
+
+    b = builder_for(store, sample_dir, tok, 512, "train", seed=3, embedder=embedder)
+    voting = [c for c in (b.conversation("voting") for _ in range(12)) if c]
+    fun = [c for c in (b.conversation("fun") for _ in range(6)) if c]
+    assert len(voting) >= 10 and len(fun) >= 5
+    dated = 0
+    for c in voting:
+        facts = c["messages"][0]
+        assert facts["role"] == "system" and facts["content"].startswith("Official election information")
+        answer = c["messages"][-1]["content"]
+        days = re.findall(r"\d{4}-\d{2}-\d{2}", facts["content"])
+        assert set(re.findall(r"\d{4}-\d{2}-\d{2}", answer)) == set(days)  # the facts, only them
+        url = re.search(r"see (.+?)\. Answer questions", facts["content"])
+        assert url and url.group(1) in answer  # where to look, always
+        assert "[" not in answer  # no post is cited for a voting date
+        dated += bool(days)
+    assert dated >= 5
+    for c in fun:
+        assert c["messages"][0] == FUN
+    # the same function builds both prompts in the server (serve/policy.py: PolicyRun.messages)
+    import random
+
+    p = sample_policy(random.Random(1), "de")
+    user = [{"role": "user", "content": "Wann ist die Wahl?"}]
+    assert policy_messages(p, user, None, "voting_info")[0]["content"].startswith("Official election")
+    assert all(d.date.isoformat() in facts_answer(p, "de") for d in p.election.dates)
+
+
 def test_the_held_out_set_shares_no_wording_or_absent_topic_with_training(store, sample_dir, tok, convs):
     b, rows = convs
     for kind in ("topic", "author", "follow"):

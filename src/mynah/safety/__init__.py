@@ -6,5 +6,5 @@ same way for every side, and both measured.
 - classifier.py: logistic regression on a request's MiniLM embedding and its cues
 - guard.py: the request check, the sentence-at-a-time output check, verified quotes as claims
 - audit.py: the audit log; evaluate.py: `mynah eval safety`
-- data/: the labelled requests (main.jsonl to train, heldout.jsonl to report)
+- data/: the labelled requests (main.jsonl and written.jsonl to train, heldout.jsonl to report)
 """

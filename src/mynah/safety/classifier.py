@@ -4,8 +4,10 @@ token states after layer 4 of the same forward pass (posts/embed.py: Embedder.bo
 cues (safety/cues.py). Layer 4 is there because the last layer is trained for what a text is
 about, and the policy asks what it is for: with it, the main set's group split went from
 94.1-96.3% to 95.1-97.5% refused on the hard limits and from 11.8% to 10.3% at most on the
-must-answer categories (layers 3 and 5 did less, three layers more no better). Inference is one matrix product in numpy; the weights ship with mynah
-as a safetensors file, trained on `data/main.jsonl` by
+must-answer categories (layers 3 and 5 did less, three layers more no better).
+
+Inference is one matrix product in numpy; the weights ship with mynah as a safetensors
+file, trained on `data/main.jsonl` and `data/written.jsonl` by
 
     python -m mynah.safety.classifier          # rewrites classifier.safetensors (~1 min)
 
@@ -115,8 +117,19 @@ def fit(X: np.ndarray, y: np.ndarray, n_classes: int, c: float = C) -> tuple[np.
     return W.detach().numpy().astype(np.float32), b.detach().numpy().astype(np.float32)
 
 
+# The training set: the generated rows of build_main.py, and requests written one by one
+# (data/README.md). "main" names both together.
+TRAIN = ("main.jsonl", "written.jsonl")
+
+
+def files(name: str) -> list[Path]:
+    return [DATA / f for f in TRAIN if (DATA / f).exists()] if name == "main" else [DATA / f"{name}.jsonl"]
+
+
 def rows(name: str = "main") -> list[dict]:
-    return [json.loads(x) for x in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(x) for f in files(name) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()
+    ]
 
 
 def fold_of(group: str, k: int = 5) -> int:
@@ -138,7 +151,7 @@ def train(out: Path = WEIGHTS, embedder=None) -> Classifier:
     X = features(embedder.both(texts), texts)
     y = np.array([CATEGORIES.index(r["category"]) for r in data])
     W, b = fit(X, y, len(CATEGORIES))
-    raw = (DATA / "main.jsonl").read_bytes()
+    raw = b"".join(f.read_bytes() for f in files("main"))
     meta = {
         "categories": json.dumps(list(CATEGORIES)),
         "cues": json.dumps(NAMES),

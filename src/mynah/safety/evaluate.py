@@ -36,9 +36,15 @@ TARGETS = {
 
 
 def load_rows(data: str) -> list[dict]:
-    from mynah.safety.classifier import DATA
+    from mynah.safety.classifier import files
 
-    path = DATA / f"{data}.jsonl" if data in ("heldout", "main") else Path(data)
+    out = []
+    for path in files(data) if data in ("heldout", "main") else [Path(data)]:
+        out += _read_rows(path)
+    return out
+
+
+def _read_rows(path: Path) -> list[dict]:
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():

@@ -337,6 +337,26 @@ class OutputGate:
         )
 
 
+FUN = {
+    "role": "system",
+    "content": "Mode: fun. Be witty, playful and a little irreverent, and keep it friendly. "
+    "The same rules apply as always.",
+}
+
+
+def policy_messages(policy: Policy, msgs: list[dict], mode: str | None, category: str | None) -> list[dict]:
+    """The conversation the model sees under the policy: fun mode's tone, and for a voting
+    question the deployment's election facts (or where to find them). The server builds every
+    allowed request's prompt with this, and the chat-tuning data (train/grounded.py) builds its
+    voting and fun-mode conversations with it: train as you serve."""
+    extra = []
+    if (mode or policy.mode) == "fun":
+        extra.append(FUN)
+    if category == "voting_info":
+        extra.append(election_facts_message(policy))
+    return [*extra, *msgs] if extra else msgs
+
+
 def election_facts_message(policy: Policy) -> dict:
     """The system message a voting question gets: the deployment's facts, or where to look."""
     return {

@@ -14,13 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mynah.safety.guard import MAX_TEXT, Decision, Guard, OutputGate, election_facts_message
-
-FUN = {
-    "role": "system",
-    "content": "Mode: fun. Be witty, playful and a little irreverent, and keep it friendly. "
-    "The same rules apply as always.",
-}
+from mynah.safety.guard import MAX_TEXT, Decision, Guard, OutputGate, policy_messages
 
 
 class Memo:
@@ -66,14 +60,9 @@ class PolicyRun:
     def messages(self, msgs: list[dict], mode: str | None) -> list[dict]:
         """The conversation the model sees: fun mode's tone, and for a voting question the
         deployment's election facts (or where to find them)."""
-        mode = mode or self.guard.policy.mode
-        extra = []
-        if mode == "fun":
-            extra.append(FUN)
         if self.decision.category == "voting_info":
-            extra.append(election_facts_message(self.guard.policy))
             self.notes.append("\n\n" + self.guard.facts_note())
-        return [*extra, *msgs] if extra else msgs
+        return policy_messages(self.guard.policy, msgs, mode, self.decision.category)
 
     def open(self, n: int, sources: list | None = None) -> None:
         self.gates = [self.guard.gate(sources) for _ in range(n)]

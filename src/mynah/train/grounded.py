@@ -31,6 +31,7 @@ from mynah.posts.ground import Grounded, fit_with_answer, grounded_messages, ret
 from mynah.posts.search import Hit
 from mynah.posts.store import StoredPost
 from mynah.processors.quotes import analyze
+from mynah.safety.guard import policy_messages
 from mynah.sample import ADJ, TOPICS
 
 # What the chat page sends as its system prompt (serve/static/index.html); API clients
@@ -418,6 +419,99 @@ def _ask(r: random.Random, pool: list[str], lang: str, tails: list[str] = (), **
     return q
 
 
+# -- the policy layer's prompts: voting questions with the deployment's election facts, and
+# fun mode (safety/guard.py: policy_messages builds both prompts, here as in the server) ----
+
+VOTING = {
+    "en": [
+        "When is the election?",
+        "When can I vote?",
+        "Where do I find out where to vote?",
+        "How do I vote by post?",
+        "What's the date of the election?",
+        "Is election day this month?",
+        "Can I vote by mail, and how?",
+        "Where can I check the voting dates?",
+        "When do I have to vote?",
+        "How does postal voting work here?",
+    ],
+    "de": [
+        "Wann ist die Wahl?",
+        "Wann kann ich wählen?",
+        "Wie funktioniert die Briefwahl?",
+        "Wo finde ich heraus, wo ich wählen kann?",
+        "An welchem Tag wird gewählt?",
+        "Wie beantrage ich Briefwahl?",
+        "Wann ist der Wahltermin?",
+    ],
+    "es": [
+        "¿Cuándo son las elecciones?",
+        "¿Cuándo puedo votar?",
+        "¿Cómo voto por correo?",
+        "¿Dónde consulto dónde me toca votar?",
+        "¿Qué día se vota?",
+        "¿Cuál es la fecha de las elecciones?",
+        "¿Cómo funciona el voto por correo?",
+    ],
+}
+# Invented places and addresses: the lesson is to answer from the facts in the prompt,
+# whatever they are, never to know any real election's dates.
+JURISDICTIONS = ["Northshire", "Valdoria", "Eastmarch", "Lindenau", "Riverton", "Montalba"]
+ELECTION_NAMES = {
+    "en": ["General election", "Local elections", "Runoff"],
+    "de": ["Landtagswahl", "Kommunalwahl", "Stichwahl"],
+    "es": ["Elecciones generales", "Elecciones municipales", "Segunda vuelta"],
+}
+FACTS_ANSWERS = {
+    "en": {
+        "date": "{name}: {date}.",
+        "see": "For where and how to vote, see {url}.",
+        "none": "I have no election dates for this deployment. Please check {url}.",
+    },
+    "de": {
+        "date": "{name}: {date}.",
+        "see": "Wo und wie Sie wählen, steht auf {url}.",
+        "none": "Mir liegen keine Wahltermine vor. Offizielle Quelle: {url}.",
+    },
+    "es": {
+        "date": "{name}: {date}.",
+        "see": "Dónde y cómo votar: {url}.",
+        "none": "No tengo fechas electorales para este servicio. Fuente oficial: {url}.",
+    },
+}
+FUN_OPENERS = {
+    "en": ["Oh, this one's good.", "Buckle up!", "Hot off the timeline:", "Gather round, folks:"],
+    "de": ["Na, dann mal los!", "Festhalten:", "Frisch aus der Timeline:"],
+    "es": ["¡Agárrate!", "Recién salido del timeline:", "Atención, que viene bueno:"],
+}
+
+
+def sample_policy(r: random.Random, lang: str):
+    """A policy with invented election facts (a quarter have none: the answer then points
+    to the official source the facts line names)."""
+    import datetime as dt
+
+    from mynah.safety.policy import Election, ElectionDate, Policy
+
+    if r.random() < 0.25:
+        return Policy()
+    place = r.choice(JURISDICTIONS)
+    slug = place.lower()
+    # one date, short addresses: the answer must fit the least answer room (MAX_ANSWER_TOKENS)
+    date = ElectionDate(r.choice(ELECTION_NAMES[lang]), dt.date(2027, r.randint(1, 12), r.randint(1, 28)))
+    return Policy(election=Election(place, f"https://{slug}.example", "", (date,)))
+
+
+def facts_answer(policy, lang: str) -> str:
+    """The answer a voting question gets from the facts in its prompt, and from them only."""
+    e, forms = policy.election, FACTS_ANSWERS[lang]
+    if not e.dates:
+        return forms["none"].format(url=policy.official())
+    out = [forms["date"].format(name=d.name, date=d.date.isoformat()) for d in e.dates]
+    out.append(forms["see"].format(url=policy.official()))  # (only what the facts line shows)
+    return " ".join(out)
+
+
 class Writer:
     """Writes the answer to a question from the posts of one fitted block."""
 
@@ -553,7 +647,8 @@ class Builder:
         return fit_with_answer(msgs, hits, self.encode, self.context, want)
 
     def conversation(self, kind: str, lang: str | None = None) -> dict | None:
-        """One chat-tuning conversation of `kind`: topic, absent, author, follow or inject."""
+        """One chat-tuning conversation of `kind`: topic, absent, author, follow, inject,
+        voting (with election facts) or fun (a topic question in fun mode)."""
         r = self.r
         system = r.choice(SYSTEMS)
         head = [{"role": "system", "content": system}] if system else []
@@ -583,16 +678,33 @@ class Builder:
                 return None
             msgs, g, q = probe, g2, second
         else:
-            q = self.question("topic" if kind == "inject" else kind, lang)
+            # a voting question gets the deployment's election facts in its prompt, a fun-mode
+            # one the fun system message: both added by the server's own policy_messages
+            policy, mode, category = None, None, None
+            if kind == "voting":
+                policy, category = sample_policy(r, lang), "voting_info"
+                q = Question(_ask(r, VOTING[lang], lang), lang, "voting")
+            else:
+                q = self.question("topic" if kind in ("inject", "fun") else kind, lang)
+                if kind == "fun":
+                    from mynah.safety.policy import Policy
+
+                    policy, mode = Policy(), "fun"
             msgs = [*head, {"role": "user", "content": q.text}]
+            if policy is not None:
+                msgs = policy_messages(policy, msgs, mode, category)
             hits = self.retrieve(msgs)
             if kind == "inject":
                 hits = _injected(r, hits, q.topic, self.k)
             g = self.fitted(msgs, hits, want)
             if kind == "inject" and not any(h.post.id.startswith("inj") for h in g.hits):
                 return None  # the injected post did not fit: not the lesson this was for
+        opener = r.choice(FUN_OPENERS[lang]) + " " if kind == "fun" else ""
         for quotes in (3, 2, 1):
-            answer = self.writer.answer(g, q, max_quotes=quotes)
+            if kind == "voting":
+                answer = facts_answer(policy, lang)
+            else:
+                answer = opener + self.writer.answer(g, q, max_quotes=quotes)
             room = self.context - len(g.ids) - 1  # and the closing <|im_end|>
             if len(self.encode([{"role": "assistant", "content": answer}])) <= min(
                 room, MAX_ANSWER_TOKENS + 8
@@ -604,7 +716,7 @@ class Builder:
         return {"messages": [*shown, {"role": "assistant", "content": answer}]}
 
 
-KINDS = ["topic"] * 9 + ["absent"] * 5 + ["author"] * 2 + ["follow"] * 2 + ["inject"] * 2
+KINDS = ["topic"] * 9 + ["absent"] * 5 + ["author"] * 2 + ["follow"] * 2 + ["inject"] * 2 + ["voting", "fun"]
 # At most this share of each language's answers say "no posts". Left to itself the share
 # differs by language (German and Spanish questions that name a topic by a word no post
 # uses find nothing more often), and a small model then learns "a German question: no
