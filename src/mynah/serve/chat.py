@@ -37,6 +37,11 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     grounded = None
     if req.grounding and ctx.store is None:
         raise invalid("grounding needs a post store: start the server with --posts DB", "grounding")
+    if req.top_logprobs is not None and not req.logprobs:
+        raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
+    # a request that cannot be served is a 400 before the policy reads it (as /v1/completions)
+    asked, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
+    ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(asked))
     rid = "chatcmpl-" + uuid.uuid4().hex
     pol, embedder = None, ctx.embedder
     if ctx.guard is not None:
@@ -46,8 +51,7 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
         last = next((m["content"] for m in reversed(msgs) if m["role"] == "user"), "")
         pol = await PolicyRun.check(ctx.guard, last, rid, "chat", embedder)
         if pol.refused:
-            ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
-            return _refused(pol, req, rid, ctx, st, len(ids), chat=True)
+            return _refused(pol, req, rid, ctx, st, len(asked), chat=True)
         msgs = pol.messages(msgs, req.mode)
     if ctx.store is not None and req.grounding is not False:
         from mynah.posts.ground import fit_with_answer, grounding_report, retrieve
@@ -68,8 +72,6 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
         ids = grounded.ids
     else:
         ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
-    if req.top_logprobs is not None and not req.logprobs:
-        raise invalid("top_logprobs needs logprobs: true", "top_logprobs")
     params = ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
     lp = (req.top_logprobs or 0) if req.logprobs else None
 
