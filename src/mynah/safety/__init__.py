@@ -5,6 +5,7 @@ same way for every side, and both measured.
 - cues.py: the named patterns (en/de/es) the classifier and the rules read
 - classifier.py: logistic regression on a request's MiniLM embedding and its cues
 - guard.py: the request check, the sentence-at-a-time output check, verified quotes as claims
+- refusals.py: what a refusal says, in the request's language (English, German, Spanish)
 - audit.py: the audit log; evaluate.py: `mynah eval safety`
 - data/: the labelled requests (main.jsonl and written.jsonl to train, heldout.jsonl to report)
 """

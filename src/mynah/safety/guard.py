@@ -19,6 +19,7 @@ import numpy as np
 
 from mynah.safety.cues import NAMES, cues
 from mynah.safety.policy import HARD, LIMITS, Policy
+from mynah.safety.refusals import language, refusal_text
 
 # -- what the output check looks for in a generated sentence --------------------------------
 
@@ -138,6 +139,7 @@ class Decision:
     message: str | None = None  # the refusal, shown to the user
     score: float | None = None
     version: str = ""
+    lang: str = "en"  # of the request: the language its refusal, or a cut's note, is written in
 
     @property
     def refused(self) -> bool:
@@ -191,11 +193,12 @@ class Guard:
         server makes it once for the check and retrieval)."""
         p = self.policy
         text = text[:MAX_TEXT]
+        lang = language(text)  # the words of a refusal, and of a cut later in the answer
         for r in p.rules:
             if r.stage == "input" and p.enabled(r.category) and r.pattern.search(text):
-                return self._refuse(r.category, r.id, "input", text=r.text)
+                return self._refuse(r.category, r.id, "input", text=r.text, lang=lang)
         if not text.strip():
-            return Decision("allow", "general", None, version=p.version)
+            return Decision("allow", "general", None, version=p.version, lang=lang)
         if vec is None:
             vec = self.embedder.both([text])[0]
         found = cues(text)  # once, for the classifier and the reading rule
@@ -203,30 +206,25 @@ class Guard:
         if reads_only(
             {NAMES[i] for i, x in enumerate(found) if x}
         ):  # asking what posts say, or whether a claim is true, fakes nothing
-            return Decision(
-                "allow", top if top not in HARD else "quoting_posts", None, score=score, version=p.version
-            )
+            category = top if top not in HARD else "quoting_posts"
+            return Decision("allow", category, None, score=score, version=p.version, lang=lang)
         if p.enabled(hard) and score >= p.threshold_of(hard):
-            d = self._refuse(hard, LIMITS[hard].rule_id, "input")
+            d = self._refuse(hard, LIMITS[hard].rule_id, "input", lang=lang)
             d.score = score
             return d
         category = top if top not in HARD else "general"
-        return Decision("allow", category, None, score=score, version=p.version)
+        return Decision("allow", category, None, score=score, version=p.version, lang=lang)
 
-    def _refuse(self, category: str, rule_id: str, stage: str, text: str | None = None) -> Decision:
-        lim = LIMITS[category]
-        rule = text or lim.text
-        instead = lim.instead.format(official=self.policy.official())
-        if stage == "input":
-            msg = f"I can't help with this. {rule} (rule {rule_id}, {category}) {instead}"
-        else:
-            msg = f"[The rest of this answer was withheld: {rule} (rule {rule_id}, {category})] {instead}"
-        return Decision("refuse", category, rule_id, stage, msg, version=self.policy.version)
+    def _refuse(
+        self, category: str, rule_id: str, stage: str, text: str | None = None, lang: str = "en"
+    ) -> Decision:
+        msg = refusal_text(category, rule_id, stage, lang, self.policy.election.official_url, text)
+        return Decision("refuse", category, rule_id, stage, msg, version=self.policy.version, lang=lang)
 
     # -- output --------------------------------------------------------------------------
 
     def check_sentence(
-        self, sentence: str, sources: list | None = None
+        self, sentence: str, sources: list | None = None, lang: str = "en"
     ) -> tuple[Decision | None, list[Claim]]:
         """A refusal when the sentence breaks an output rule outside verified quotes; the
         quotes that would have broken one are returned as claims."""
@@ -244,7 +242,7 @@ class Guard:
         hit = self._output_rule(own)
         if hit:
             category, rule_id, text = hit
-            return self._refuse(category, rule_id, "output", text), claims
+            return self._refuse(category, rule_id, "output", text, lang), claims
         return None, claims
 
     def _output_rule(self, text: str) -> tuple[str, str, str | None] | None:
@@ -264,8 +262,8 @@ class Guard:
                     return "election_process", "H1-date", None
         return None
 
-    def gate(self, sources: list | None = None) -> OutputGate:
-        return OutputGate(self, sources)
+    def gate(self, sources: list | None = None, lang: str = "en") -> OutputGate:
+        return OutputGate(self, sources, lang)
 
     # -- records -------------------------------------------------------------------------
 
@@ -286,6 +284,7 @@ class OutputGate:
 
     guard: Guard
     sources: list | None = None
+    lang: str = "en"  # the request's: a cut's note is written in it
     held: str = ""
     cut: Decision | None = None
     claims: list[Claim] = field(default_factory=list)
@@ -319,7 +318,7 @@ class OutputGate:
         return piece if self._pass(piece) else ""
 
     def _pass(self, piece: str) -> bool:
-        d, claims = self.guard.check_sentence(piece, self.sources)
+        d, claims = self.guard.check_sentence(piece, self.sources, self.lang)
         self.claims += claims
         if d is not None:
             self.cut, self.held = d, ""

@@ -65,7 +65,7 @@ class PolicyRun:
         return policy_messages(self.guard.policy, msgs, mode, self.decision.category)
 
     def open(self, n: int, sources: list | None = None) -> None:
-        self.gates = [self.guard.gate(sources) for _ in range(n)]
+        self.gates = [self.guard.gate(sources, self.decision.lang) for _ in range(n)]
 
     def push(self, i: int, text: str) -> tuple[str, Decision | None]:
         g = self.gates[i]
