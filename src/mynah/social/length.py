@@ -18,23 +18,11 @@ from dataclasses import dataclass
 
 import regex
 
-# twitter-text's v3.json (X's configuration today) and v2.json (no emoji discount: only for
-# the conformance group written for it), in the parser's own key names.
-_RANGES = [
-    {"start": 0, "end": 4351, "weight": 100},
-    {"start": 8192, "end": 8205, "weight": 100},
-    {"start": 8208, "end": 8223, "weight": 100},
-    {"start": 8242, "end": 8247, "weight": 100},
-]
-X_V3 = {
-    "version": 3,
-    "max_weighted_tweet_length": 280,
-    "scale": 100,
-    "default_weight": 200,
-    "emoji_parsing_enabled": True,
-    "transformed_url_length": 23,
-    "ranges": _RANGES,
-}
+from mynah.social.twitter_text.config import config as TWITTER_CONFIG
+
+# twitter-text's v3.json (X's configuration today), as the parser names its keys; v2 (no
+# emoji discount) only for the conformance group written for it
+X_V3 = TWITTER_CONFIG["version3"]
 X_V2 = {**X_V3, "version": 2, "emoji_parsing_enabled": False}
 
 PLATFORMS = ("x", "bluesky", "mastodon")
