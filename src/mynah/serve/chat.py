@@ -42,6 +42,7 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
     # a request that cannot be served is a 400 before the policy reads it (as /v1/completions)
     asked, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
     ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(asked))
+    plain = msgs  # the prompt `asked` encodes, until the policy or grounding adds to it
     rid = "chatcmpl-" + uuid.uuid4().hex
     pol, embedder = None, ctx.embedder
     if ctx.guard is not None:
@@ -71,7 +72,7 @@ async def chat(req: ChatCompletionRequest, request: Request, ctx: Ctx):
         )
         ids = grounded.ids
     else:
-        ids, _ = st.tok.encode_chat(msgs, add_generation_prompt=True)
+        ids = asked if msgs is plain else st.tok.encode_chat(msgs, add_generation_prompt=True)[0]
     params = ctx.sampling(req, req.max_completion_tokens or req.max_tokens, len(ids))
     lp = (req.top_logprobs or 0) if req.logprobs else None
 
