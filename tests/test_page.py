@@ -384,3 +384,84 @@ def test_the_page_with_its_default_settings_grounds_answers_in_posts(demo_contex
         assert (g["warning"] in shown) if "warning" in g else ("did not fit" not in shown), (g, shown)
     finally:
         pg.close()
+
+
+def test_the_compose_panel_counts_as_the_platform_and_suggests_drafts_that_fit(server, page):
+    from mynah.social.length import rule_for
+
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.click("#compose-toggle")
+    text = "Café ☕ at https://example.com/a/very/long/path/that/counts/as/23 👩‍👩‍👧"
+
+    def shown_length(n: int) -> None:
+        page.wait_for_function(f"document.getElementById('compose-count').dataset.length === '{n}'")
+
+    page.fill("#compose-text", text)
+    shown_length(rule_for("x").count(text))  # URL as 23, emoji sequences as 2
+    page.select_option("#compose-platform", "bluesky")
+    shown_length(rule_for("bluesky").count(text))  # graphemes
+    assert rule_for("x").count(text) != rule_for("bluesky").count(text)
+    page.select_option("#compose-platform", "x")
+    page.fill("#compose-text", "a" * 281)
+    shown_length(281)
+    assert "over" in page.locator("#compose-count").get_attribute("class")
+    page.fill("#compose-text", "a post about coffee")
+    page.click("#compose-suggest")
+    page.wait_for_selector("#compose[data-state=done]", timeout=120_000)
+    drafts = page.locator("#compose-drafts .draft")
+    assert drafts.count() == 3
+    for i in range(3):
+        n, limit = page.locator("#compose-drafts .draft-meta").nth(i).inner_text().split()[0:3:2]
+        assert 0 < int(n) <= int(limit) == 280
+    first = drafts.nth(0).locator(".draft-text").inner_text()
+    drafts.nth(0).click()
+    assert page.input_value("#compose-text") == first
+    shown_length(rule_for("x").count(first))
+    page.screenshot(path=str(SHOTS / "compose-panel.png"), full_page=True)
+    page.click("#compose-toggle")
+
+
+def test_post_cards_suggest_replies_and_summarize_their_thread(server, page):
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.click("#new")
+    cards = [
+        {
+            "index": 1,
+            "cited": True,
+            "quoted": False,
+            "snippet": GROUNDING_POSTS[0]["text"],
+            "id": GROUNDING_POSTS[0]["id"],
+        },
+        {
+            "index": 2,
+            "cited": True,
+            "quoted": False,
+            "snippet": GROUNDING_POSTS[1]["text"],
+            "id": GROUNDING_POSTS[1]["id"],
+        },
+    ]
+    body = canned_stream("The zeppelin festival starts at noon [1] and the rides are sold out [2].", cards)
+    page.route(
+        "**/v1/chat/completions",
+        lambda route: route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body),
+    )
+    page.fill("#input", "zeppelin festival?")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done]")
+    page.unroute("**/v1/chat/completions")
+    page.locator(".msg.assistant .suggest-replies").first.click()
+    page.wait_for_selector(".msg.assistant.social[data-task=replies][data-state=done]", timeout=120_000)
+    replies = page.locator(".msg.assistant.social[data-task=replies] .draft")
+    assert replies.count() == 3
+    for i in range(3):
+        n, limit = replies.nth(i).locator(".draft-meta").inner_text().split()[0:3:2]
+        assert 0 < int(n) <= int(limit) == 280
+    page.locator(".msg.assistant:not(.social) .summarize-thread").first.click()
+    page.wait_for_selector(".msg.assistant.social[data-task=summarize][data-state=done]", timeout=120_000)
+    summary = page.locator(".msg.assistant.social[data-task=summarize]")
+    assert summary.locator(".citation").count() >= 1  # the thread's posts, as cards
+    n, limit = summary.locator(".draft-meta").inner_text().split()[0:3:2]
+    assert 0 < int(n) <= int(limit)
+    page.screenshot(path=str(SHOTS / "card-actions.png"), full_page=True)

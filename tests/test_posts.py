@@ -509,3 +509,33 @@ def test_embed_worker_embeds_in_the_background_and_stops(sample_dir, embedder, t
     worker.stop()
     assert not worker.is_alive()
     store.close()
+
+
+def test_a_conversation_and_the_hashtags_of_posts_on_each_backend(db):
+    """What the writing tools read (social/tools.py): a thread with its replies, oldest
+    first, from its root's id; and how many of some posts use each hashtag."""
+    from mynah.posts.store import StoredPost
+    from mynah.social.tools import conversation_of, find_post, thread_of
+
+    store = open_store(db)
+    try:
+        posts = [
+            StoredPost("x:1", "1", "x", "root #Coffee", "ana", "2026-02-01T10:00:00Z", conversation_id="1"),
+            StoredPost(
+                "x:2", "2", "x", "a reply #coffee #pier", "ben", "2026-02-01T10:05:00Z", None, None, "1", "1"
+            ),
+            StoredPost("x:3", "3", "x", "a reply to it", "cy", "2026-02-01T10:09:00Z", None, None, "1", "2"),
+            StoredPost(
+                "x:4", "4", "x", "elsewhere #pier", "dan", "2026-02-01T10:01:00Z", conversation_id="4"
+            ),
+        ]
+        store.upsert(posts)
+        assert [p.id for p in store.conversation("x", "1")] == ["1", "2", "3"]
+        assert store.tag_counts(["x:1", "x:2", "x:4"]) == {"coffee": 2, "pier": 2}
+        assert store.tag_counts([]) == {}
+        third = find_post(store, "3")  # by its platform id, or by its key
+        assert third is not None and find_post(store, "x:3").key == "x:3" and find_post(store, "9") is None
+        assert [p.id for p in thread_of(store, third)] == ["1", "2"]
+        assert [p.id for p in conversation_of(store, third)] == ["1", "2", "3"]
+    finally:
+        store.close()

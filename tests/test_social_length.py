@@ -134,3 +134,21 @@ def test_mastodon_counts_urls_as_23_and_remote_mentions_by_their_local_part():
 def test_unknown_platforms_and_bad_limits_are_clear_errors(bad):
     with pytest.raises(ValueError, match="platform|max_characters"):
         rule_for(*bad)
+
+
+def test_the_fast_counts_equal_twitter_texts_and_the_regex_graphemes():
+    """x_length and graphemes skip the regex scans on plain text (the length processor
+    counts at every token); on any text they give what the full scans give."""
+    import random
+
+    from mynah.social.length import _GRAPHEME, X_V2, X_V3, graphemes, x_length, x_parse
+
+    pieces = ["hello", " ", "world", ".", "e.g", "https://example.com/a?b=1", " t.co/x", "é", "日本", "😷",
+              "👨‍👩‍👧", "1️⃣", "©", "\r\n", "\n", "\r", "#tag", "@bob@social.example", "ñ", "a\u0301", "x.com",
+              "www.foo.org", "...", " ok. Then", "ᄀ", "\u1fff", "\u200d", "\u2028"]  # fmt: skip
+    r = random.Random(0)
+    for _ in range(1500):
+        t = "".join(r.choice(pieces) for _ in range(r.randint(0, 30)))
+        for cfg in (X_V3, X_V2):
+            assert x_length(t, cfg) == x_parse(t, cfg).weightedLength, repr(t)
+        assert graphemes(t) == len(_GRAPHEME.findall(t)), repr(t)

@@ -230,7 +230,7 @@ def cmd_demo(a) -> None:
             print(
                 f"[4/5] grounded chat-tuning conversations (the server's own search and prompt) -> {sft_data}"
             )
-            _grounded_data(data, out / "sft-posts.db", base, sft_data, a.grounded)
+            _grounded_data(data, out / "sft-posts.db", base, sft_data, a.grounded, social=a.social)
         print(f"[4/5] chat tuning -> {chat}")
         sft(base, sft_data, chat, max_steps=a.sft_steps, recipe="demo", resume=latest_state(chat) is not None)
     else:
@@ -248,7 +248,9 @@ def cmd_demo(a) -> None:
     serve(chat, "127.0.0.1", a.port, posts=db)
 
 
-def _grounded_data(sample: Path, db: Path, base: Path, out: Path, n: int, pages: int = 30) -> None:
+def _grounded_data(
+    sample: Path, db: Path, base: Path, out: Path, n: int, pages: int = 30, social: int = 0
+) -> None:
     """The demo's grounded chat-tuning data: over a store of the newest `pages` pages of the
     sample's X export (3,000 posts: embedded in ~20 s, where all 20,000 take minutes; the
     served store embeds those in the background), searched the way the server searches."""
@@ -266,7 +268,9 @@ def _grounded_data(sample: Path, db: Path, base: Path, out: Path, n: int, pages:
         ingest_files(store, [part], progress=False)
     embedder = Embedder()
     embed_all(store, embedder, "the chat-tuning posts")
-    write_grounded(sample, store, base, out, n=n, embedder=embedder, extra=sample / "conversations.jsonl")
+    write_grounded(
+        sample, store, base, out, n=n, embedder=embedder, extra=sample / "conversations.jsonl", social=social
+    )
     store.close()
 
 
@@ -317,7 +321,78 @@ def cmd_serve(a) -> None:
         watermark_delta=a.watermark_delta,
         detect_requires_key=a.detect_requires_key,
         detect_per_minute=a.detect_rate,
+        mastodon_max_characters=_mastodon_limit(a.mastodon_instance),
     )
+
+
+def _mastodon_limit(url: str | None) -> int | None:
+    if not url:
+        return None
+    from mynah.social.platforms.mastodon import instance_max_characters
+
+    n = instance_max_characters(url)
+    print(f"mastodon: {url} allows {n} characters a post", flush=True)
+    return n
+
+
+def cmd_social(a) -> int:
+    """A client of a running server's /v1/social/* (as `vllm complete` is of vLLM's)."""
+    import json
+    import os
+
+    import httpx
+
+    body: dict = {"platform": a.platform, "n": a.n}
+    if a.task == "compose":
+        body |= {"instructions": a.input, "hashtags": not a.no_hashtags}
+        if a.tone:
+            body["tone"] = a.tone
+        if a.thread:
+            body["thread"] = a.thread
+    elif a.task in ("replies", "explain") and not a.post_id:
+        body["text"] = a.input
+    else:
+        body["post_id"] = a.post_id or a.input
+    for name in ("language", "max_length", "seed", "temperature"):
+        if getattr(a, name) is not None:
+            body[name] = getattr(a, name)
+    if a.task == "summarize" and not body.get("post_id"):
+        raise ValueError("summarize needs a post: mynah social summarize POST_ID")
+    if a.task != "compose" and a.input and a.post_id:
+        raise ValueError("give a post's text or --post-id, not both")
+    headers = {}
+    key = os.environ.get("MYNAH_API_KEY")
+    if a.api_key_file:
+        from mynah.serve.app import load_keys
+
+        key = load_keys(a.api_key_file)[0]
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    try:
+        r = httpx.post(
+            f"{a.server.rstrip('/')}/v1/social/{a.task}", json=body, headers=headers, timeout=a.timeout
+        )
+    except httpx.HTTPError as e:
+        raise ValueError(f"{a.server}: {e} (is `mynah serve` running there?)") from None
+    out = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+    if r.status_code != 200:
+        err = out.get("error", {})
+        where = f" ({err['param']})" if err.get("param") else ""
+        print(f"mynah social {a.task}: {r.status_code} {err.get('message', r.text)}{where}", file=sys.stderr)
+        return 1
+    if a.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    for d in out["data"]:
+        print(f"--- {d['index'] + 1}/{len(out['data'])}  {d['length']}/{d['limit']} {d['unit']}")
+        if d.get("posts"):
+            print("\n".join(p["text"] for p in d["posts"]))
+        else:
+            print(d["text"])
+    for c in out.get("citations", []):
+        if c.get("cited") or c.get("quoted"):
+            print(f"[{c['index']}] @{c['author']}: {c.get('url') or c['id']}")
+    return 0
 
 
 def _filters(a):
@@ -445,8 +520,12 @@ def cmd_sft_data(a) -> None:
         seed=a.seed,
         embedder=embedder,
         extra=extra if extra.exists() else None,
+        social=a.social,
     )
-    print(f"wrote {n} conversations ({a.n} grounded) to {a.out}; chat-tune with: mynah sft --data {a.out}")
+    print(
+        f"wrote {n} conversations ({a.n} grounded, {a.social} writing-tool) to {a.out};"
+        f" chat-tune with: mynah sft --data {a.out}"
+    )
 
 
 def cmd_eval_grounding(a) -> None:
@@ -623,6 +702,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sft-steps", type=int, default=None, help="chat-tuning steps (default: the demo recipe's)"
     )
     p.add_argument("--grounded", type=int, default=1500, help="grounded chat-tuning conversations")
+    p.add_argument(
+        "--social",
+        type=int,
+        default=1000,
+        help="writing-tool conversations (compose, replies, summarize, explain)",
+    )
     p.add_argument("--port", type=int, default=8000, help="port of the chat page and API")
     p.add_argument("--chat", action="store_true", help="chat in the terminal instead of serving")
     p.set_defaults(fn=cmd_demo)
@@ -647,7 +732,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-policy", action="store_true", help="serve without the policy layer (not recommended)"
     )
+    p.add_argument(
+        "--mastodon-instance",
+        default=None,
+        help="a Mastodon instance's URL: its /api/v2/instance sets the length limit of Mastodon drafts",
+    )
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser(
+        "social",
+        help="writing tools through a running server: compose, replies, summarize, explain",
+    )
+    p.add_argument("task", choices=["compose", "replies", "summarize", "explain"])
+    p.add_argument(
+        "input", nargs="?", default=None, help="compose: the instructions; replies/explain: a post's text"
+    )
+    p.add_argument("--post-id", default=None, help="a post in the server's store (its id or key)")
+    p.add_argument("--platform", default="x", choices=["x", "bluesky", "mastodon"])
+    p.add_argument("--n", type=int, default=1, help="suggestions to make")
+    p.add_argument("--tone", default=None, choices=["neutral", "positive", "critical"])
+    p.add_argument("--language", default=None, help="ISO 639-1 code (en, de, es, ...)")
+    p.add_argument("--thread", type=int, default=None, help="compose: a thread of at most this many posts")
+    p.add_argument("--max-length", type=int, default=None, help="a limit below the platform's")
+    p.add_argument("--no-hashtags", action="store_true", help="compose: no hashtags from the store")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--server", default="http://127.0.0.1:8000", help="the server (`mynah serve`)")
+    p.add_argument("--api-key-file", default=None, help="an API key for the server (or $MYNAH_API_KEY)")
+    p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--json", action="store_true", help="print the whole response")
+    p.set_defaults(fn=cmd_social)
 
     p = sub.add_parser(
         "detect",
@@ -684,6 +798,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="JSONL to write (with the sample's reply and support conversations)"
     )
     p.add_argument("--n", type=int, default=1500, help="grounded conversations")
+    p.add_argument(
+        "--social",
+        type=int,
+        default=1000,
+        help="writing-tool conversations (compose, replies, summarize, explain)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-embed", action="store_true", help="keyword search only (the server embeds)")
     p.set_defaults(fn=cmd_sft_data)

@@ -118,13 +118,15 @@ class Grounded:
         ]
 
 
-def fit(messages: list[dict], hits: list[Hit], encode, max_prompt: int) -> Grounded:
+def fit(messages: list[dict], hits: list[Hit], encode, max_prompt: int, render=None) -> Grounded:
     """The prompt with as many of the best posts as fit in `max_prompt` tokens: the
     lowest-ranked posts go first, and a lone post that still does not fit is shortened
-    (a small model's context may hold one post, but not whole). `encode(messages) -> ids`."""
+    (a small model's context may hold one post, but not whole). `encode(messages) -> ids`;
+    `render(messages, hits, max_chars)` puts the posts in (default: grounded_messages)."""
+    render = render or grounded_messages
     for n in range(len(hits), 0, -1):
         for chars in (400,) if n > 1 else (400, 200, 100, 50):
-            ids = encode(grounded_messages(messages, hits[:n], chars))
+            ids = encode(render(messages, hits[:n], chars))
             if len(ids) <= max_prompt:
                 return Grounded(ids, hits[:n], chars)
     return Grounded(encode(messages), [])
@@ -137,6 +139,7 @@ def fit_with_answer(
     context: int,
     want: int,
     min_answer: int = MIN_ANSWER_TOKENS,
+    render=None,
 ) -> Grounded:
     """The grounded prompt for a context of `context` tokens and an answer of `want`.
 
@@ -144,10 +147,10 @@ def fit_with_answer(
     to `min_answer` (the engine then caps the answer at what is left) rather than a post
     being dropped or cut. Only what does not fit even then is dropped, and
     `grounding_report` says so in the response."""
-    full = fit(messages, hits, encode, max(context - want, 1))
+    full = fit(messages, hits, encode, max(context - want, 1), render)
     if len(full.hits) == len(hits) and full.max_chars == 400:
         return full
-    roomy = fit(messages, hits, encode, max(context - min(want, min_answer), 1))
+    roomy = fit(messages, hits, encode, max(context - min(want, min_answer), 1), render)
     return roomy if (len(roomy.hits), roomy.max_chars) > (len(full.hits), full.max_chars) else full
 
 

@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS mynah_posts_tsv ON mynah_posts USING GIN (tsv);
 CREATE INDEX IF NOT EXISTS mynah_posts_tags ON mynah_posts USING GIN (tags);
 CREATE INDEX IF NOT EXISTS mynah_posts_ts ON mynah_posts (ts);
 CREATE INDEX IF NOT EXISTS mynah_posts_author ON mynah_posts (author);
+CREATE INDEX IF NOT EXISTS mynah_posts_conversation ON mynah_posts (platform, conversation_id);
 CREATE INDEX IF NOT EXISTS mynah_posts_pending ON mynah_posts (rowid) WHERE needs_embed;
 CREATE TABLE IF NOT EXISTS mynah_cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- in double precision: a product of two small reals underflows float4, which is an error
@@ -163,6 +164,24 @@ class PostgresStore(PostStore):
         )
         by = {r[0]: StoredPost(*r) for r in rows}
         return [by[k] for k in keys if k in by]
+
+    def conversation(self, platform: str, conversation_id: str, limit: int = 50) -> list[StoredPost]:
+        rows = self._q(
+            "SELECT key, id, platform, text, author, created_at, lang, url, conversation_id, reply_to"
+            " FROM mynah_posts WHERE platform = %s AND (conversation_id = %s OR id = %s)"
+            " ORDER BY ts, rowid LIMIT %s",
+            (platform, conversation_id, conversation_id, limit),
+        )
+        return [StoredPost(*r) for r in rows]
+
+    def tag_counts(self, keys: list[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        rows = self._q(
+            "SELECT t, count(*) FROM mynah_posts, unnest(tags) AS t WHERE key = ANY(%s) GROUP BY t",
+            (list(keys),),
+        )
+        return dict(rows)
 
     def _where(self, f: Filters) -> tuple[str, list]:
         cond, args = [], []

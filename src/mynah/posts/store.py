@@ -155,6 +155,14 @@ class PostStore:
     def text_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         raise NotImplementedError
 
+    def conversation(self, platform: str, conversation_id: str, limit: int = 50) -> list[StoredPost]:
+        """The posts of one conversation (its root, thread and replies), oldest first."""
+        raise NotImplementedError
+
+    def tag_counts(self, keys: list[str]) -> dict[str, int]:
+        """How many of the posts `keys` use each hashtag (lower case, no '#')."""
+        raise NotImplementedError
+
     def vector_search(
         self, vec: np.ndarray, k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
@@ -382,6 +390,24 @@ class SQLiteStore(PostStore):
         )
         by = {r[0]: StoredPost(*r) for r in rows}
         return [by[k] for k in keys if k in by]
+
+    def conversation(self, platform: str, conversation_id: str, limit: int = 50) -> list[StoredPost]:
+        rows = self._q(
+            "SELECT key, id, platform, text, author, created_at, lang, url, conversation_id, reply_to"
+            " FROM posts WHERE platform = ? AND (conversation_id = ? OR id = ?) ORDER BY ts, rowid LIMIT ?",
+            (platform, conversation_id, conversation_id, limit),
+        )
+        return [StoredPost(*r) for r in rows]
+
+    def tag_counts(self, keys: list[str]) -> dict[str, int]:
+        if not keys:
+            return {}
+        rows = self._q(
+            "SELECT h.tag, count(*) FROM hashtags h JOIN posts p ON p.rowid = h.post"
+            f" WHERE p.key IN ({','.join('?' * len(keys))}) GROUP BY h.tag",
+            keys,
+        )
+        return dict(rows)
 
     def _where(self, f: Filters, alias: str = "p") -> tuple[str, list]:
         cond, args = [], []
@@ -661,6 +687,7 @@ CREATE TABLE IF NOT EXISTS posts (
 CREATE INDEX IF NOT EXISTS posts_pending ON posts (rowid) WHERE needs_embed = 1;
 CREATE INDEX IF NOT EXISTS posts_ts ON posts (ts);
 CREATE INDEX IF NOT EXISTS posts_author ON posts (author);
+CREATE INDEX IF NOT EXISTS posts_conversation ON posts (platform, conversation_id);
 CREATE TABLE IF NOT EXISTS hashtags (tag TEXT NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (tag, post)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vectors (vid INTEGER PRIMARY KEY AUTOINCREMENT, post INTEGER NOT NULL UNIQUE, emb BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mynah.serve import chat, detect, ops
+from mynah.serve import chat, detect, ops, social
 from mynah.serve.context import (  # noqa: F401 (Limits and load_keys: the CLI's names for them)
     APIError,
     Limits,
@@ -54,6 +54,7 @@ def create_app(
     detect_requires_key: bool = False,
     detect_per_minute: float = 120,
     guard=None,
+    mastodon_max_characters: int | None = None,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
@@ -92,6 +93,7 @@ def create_app(
         ctx.detect_requires_key = detect_requires_key
         ctx.detect_limiter = RateLimiter(detect_per_minute)
     metrics.watermark.set(1 if watermark_key is not None else 0)
+    ctx.mastodon_max_characters = mastodon_max_characters
     if guard is not None:
         ctx.guard, guard.metrics = guard, metrics
     metrics.policy_enabled.set(1 if guard is not None else 0)
@@ -153,6 +155,7 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(ops.router)
     app.include_router(detect.router)
+    app.include_router(social.router)
 
     # -- errors in OpenAI's shape -------------------------------------------------------
 

@@ -92,6 +92,8 @@ class ServeContext:
     detect_requires_key: bool = False
     detect_limiter: object | None = None  # serve.detect.RateLimiter
     guard: object | None = None  # a safety.guard.Guard: the policy layer (None: --no-policy)
+    # a Mastodon instance's own post length (its /api/v2/instance), with --mastodon-instance
+    mastodon_max_characters: int | None = None
 
     def processors(self) -> list:
         """The processors every generation gets (grounded answers add theirs before)."""

@@ -774,9 +774,11 @@ def write_grounded(
     embedder=None,
     extra: str | Path | None = None,
     progress: bool = True,
+    social: int = 0,
 ) -> int:
-    """Write `n` grounded conversations (and the lines of `extra`, the sample's reply and
-    support conversations, when given) to `out` as chat-tuning JSONL. The context is the
+    """Write `n` grounded conversations, `social` writing-tool ones (train/social.py), and
+    the lines of `extra` (the sample's reply and support conversations) when given, to
+    `out` as chat-tuning JSONL. The context is the
     model's (its config's max_seq_len) unless given."""
     from mynah.atomic import write_text
     from mynah.tokenizer import Tokenizer
@@ -786,10 +788,22 @@ def write_grounded(
         context = json.loads((Path(tokenizer_dir) / "config.json").read_text())["max_position_embeddings"]
     b = builder_for(store, sample_dir, tok, context, "train", seed, embedder)
     rows = [json.dumps(c, ensure_ascii=False) for c in grounded_conversations(b, n, progress)]
+    if social:
+        # the writing tools' conversations, through their endpoints' prompt code (train/social.py)
+        from mynah.train.social import SocialBuilder, social_conversations
+
+        sb = SocialBuilder(store, b.labels, b.encode, context, seed, embedder)
+        rows += [json.dumps(c, ensure_ascii=False) for c in social_conversations(sb, social, progress)]
     if extra:
         # The reply and support conversations stay, in their own form, at a third of the
         # grounded ones: enough to keep those skills, few enough to leave the steps to grounding.
-        more = [line for line in Path(extra).read_text(encoding="utf-8").splitlines() if line.strip()]
+        # (not the sample's own reply suggestions: /v1/social/replies has its own prompt,
+        # and its conversations come from train/social.py)
+        more = [
+            line
+            for line in Path(extra).read_text(encoding="utf-8").splitlines()
+            if line.strip() and "Suggest a friendly reply" not in line
+        ]
         rows += more[: max(1, n // 3)]
     random.Random(seed).shuffle(rows)
     write_text(out, "\n".join(rows) + "\n")

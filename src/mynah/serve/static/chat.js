@@ -156,7 +156,12 @@ function citationCards(div, citations) {
     snippet.className = "snippet";
     snippet.textContent = c.snippet || "";
     card.append(who, when, snippet);
-    box.appendChild(card);
+    // the card, and under it (not inside a link) the writing tools' buttons (social.js)
+    const cell = document.createElement("div");
+    cell.className = "cite-cell";
+    cell.appendChild(card);
+    if (typeof cardActions === "function") cardActions(cell, c);
+    box.appendChild(cell);
   }
   div.appendChild(box);
 }

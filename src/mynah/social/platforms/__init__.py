@@ -1,0 +1,1 @@
+"""The platforms mynah works on: one module each (x, bluesky, mastodon)."""
