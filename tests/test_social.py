@@ -405,3 +405,19 @@ def test_a_compose_request_the_policy_refuses_is_a_400_with_the_rule(server):
     assert r.status_code == 400, r.text
     err = r.json()["error"]
     assert err["code"] == "content_policy_violation" and err["param"] == "instructions" and err["message"]
+
+
+def test_a_draft_does_not_end_inside_a_word_the_model_means_to_finish(tok):
+    rule = rule_for("x")
+    ids = tok.encode("people say the fer")
+    glue = [i for i in range(tok.vocab_size) if tok.decode([i]) in ("ry", "r", "ry is")]
+    new_word = [i for i in range(tok.vocab_size) if tok.decode([i]) in (" is", " ferry")]
+    assert glue and new_word
+    for favoured, ends in ((glue, False), (new_word, True)):
+        p = LengthBudget(tok, rule, tok.stop_ids)
+        p.seen = p.start = 1
+        logits = torch.zeros(tok.vocab_size)
+        logits[favoured] = 8.0
+        logits[tok.stop_ids] = 6.0  # the end is likely too
+        out = p([1, *ids], logits)
+        assert bool((out[tok.stop_ids] > float("-inf")).all()) == ends

@@ -16,7 +16,9 @@ suffix, e.g. the reply's @mention and the hashtags to be appended), and from the
   word, only the end of the draft;
 - steers the draft to end sooner: over the last STEER share of the budget, the end of a
   sentence and, after one, the end of the draft get a growing bonus;
-- never ends an empty draft, and never masks every token (if nothing is left, the end is).
+- never ends an empty draft, nor one inside a word: where the text ends in a letter and the
+  model puts most of its weight on going on with that word, the end waits for it;
+- never masks every token (if nothing is left, the end is).
 
 It composes with the quote constraint (both are constraints: processors/__init__.py) and
 sits before the watermark.
@@ -25,6 +27,7 @@ sits before the watermark.
 from __future__ import annotations
 
 import codecs
+import math
 import unicodedata
 
 import torch
@@ -36,6 +39,7 @@ STEER = 0.2  # the share of the budget over which the end is steered towards
 STEER_BIAS = 6.0  # the bonus at the budget's end (logits)
 URL_COST = 23  # what X and Mastodon count a URL as
 EXACT_TOP = 32  # tokens that could make a URL: how many of the best are counted exactly
+END_MARGIN = 4.0  # an end this far (in logits) below the best token is not worth checking
 SENTENCE_END = frozenset(".!?…")
 CLAUSE = frozenset(',;:—–-("“„«')
 
@@ -91,15 +95,72 @@ class TokenCosts:
         self.n = n
         self.bytes = [b"" if i in specials else tok.piece_bytes(i) for i in range(n)]
         self.cost = torch.tensor(cost)
+        self.max_cost = max(cost) if cost else 0.0
+        self._on: dict = {}
+        self._allowed: dict = {}
         self.starts_word = torch.tensor(starts_word)
         self.closes = torch.tensor(closes)
         self.risky = torch.tensor(risky)
         self.hashes = torch.tensor(hashes)
         self.cont = torch.tensor(cont)
         self.glue = torch.tensor(glue)
+        self.glue_set = frozenset(i for i, g in enumerate(glue) if g)
+
+    def on(self, logits: torch.Tensor, name: str) -> torch.Tensor:
+        """One of the tables, on the logits' device (moved once)."""
+        key = (name, logits.device)
+        t = self._on.get(key)
+        if t is None:
+            t = self._on[key] = getattr(self, name).to(logits.device)
+        return t
+
+    def allowed(
+        self, room: int, left: int, in_word: bool, done: bool, no_hashtags: bool, logits
+    ) -> torch.Tensor:
+        """The tokens the budget allows in this state, over the logits' width (cached: the
+        states repeat across steps and sequences)."""
+        key = (room, min(left, 5), in_word, done, no_hashtags, logits.shape[-1], logits.device)
+        allow = self._allowed.get(key)
+        if allow is not None:
+            return allow
+        n = min(self.n, logits.shape[-1])
+        cost, starts, closes = (
+            self.on(logits, "cost")[:n],
+            self.on(logits, "starts_word")[:n],
+            self.on(logits, "closes")[:n],
+        )
+        # a new word (or clause) must leave room to finish it; the current word's
+        # continuation, room for the sentence's end; a sentence's end, only itself
+        new_word = room - WORD_ROOM if left > 4 else -1
+        other = (room - (0 if done or not in_word else 1)) if left > 1 else -1
+        limit = torch.where(starts, float(new_word), float(other))
+        limit = torch.where(closes, torch.full_like(limit, float(room)), limit)
+        allow = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
+        allow[:n] = cost <= limit
+        if no_hashtags:
+            allow[:n] &= ~self.on(logits, "hashes")[:n]
+        if len(self._allowed) > 4096:
+            self._allowed.clear()
+        self._allowed[key] = allow
+        return allow
 
 
 _COSTS: dict[tuple[int, str], TokenCosts] = {}
+_CHUNKS: dict[tuple[str, str], int] = {}
+
+
+def _chunk_count(rule: LengthRule, piece: str) -> int:
+    """A finished piece's count (it ends in whitespace); short ones, mostly one word and
+    its space ("the "), repeat across steps and drafts, so they are remembered."""
+    if len(piece) > 40:
+        return rule.count(piece)
+    key = (rule.platform, piece)
+    n = _CHUNKS.get(key)
+    if n is None:
+        if len(_CHUNKS) > 200_000:
+            _CHUNKS.clear()
+        n = _CHUNKS[key] = rule.count(piece)
+    return n
 
 
 def token_costs(tok, platform: str) -> TokenCosts:
@@ -140,6 +201,17 @@ class LengthBudget:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.text = ""
         self.seen: int | None = None
+        # Counted in pieces: no URL, mention or emoji sequence spans whitespace, so the
+        # count of what precedes the last whitespace stays put and only the word being
+        # written is counted again (see `counted`). The suffix starts with a space.
+        self._head_len, self._head_count = 0, 0
+        self._suffix_count = 0 if not suffix else rule.count(suffix) if suffix[:1].isspace() else None
+        self._far: torch.Tensor | None = None
+        self._stop_t: torch.Tensor | None = None
+        self._stops: list[int] | None = None
+        self._words = False  # any text but spacing yet
+        self._scanned = -1  # the text's length when _advance last looked
+        self.span = max(STEER * self.limit, 2 * WORD_ROOM)
         if self.room() < WORD_ROOM // 2:
             raise ValueError(
                 f"{rule.platform}: {self.limit} {rule.unit} leave {self.room()} for the draft"
@@ -149,8 +221,43 @@ class LengthBudget:
     def count(self, text: str) -> int:
         return self.rule.count(self.prefix + text + self.suffix)
 
+    def _advance(self) -> None:
+        """Count the words the text has finished (up to its last whitespace) once."""
+        text = self.text
+        if self._scanned == len(text):
+            return  # nothing new since the last look
+        self._scanned = len(text)
+        cut = max(text.rfind(" ", self._head_len), text.rfind("\n", self._head_len)) + 1
+        cut = max(cut, text.rfind("\t", self._head_len) + 1, text.rfind("\r", self._head_len) + 1)
+        if cut > self._head_len:
+            piece = text[self._head_len : cut]
+            if not self._head_len:
+                piece = self.prefix + piece
+            self._head_count += _chunk_count(self.rule, piece)
+            self._head_len = cut
+
+    def counted(self, extra: str = "") -> int:
+        """count(self.text + extra), in pieces: the text up to its last whitespace is
+        counted once, as it grows; the word after it, at each call."""
+        if self._suffix_count is None:
+            return self.count(self.text + extra)
+        self._advance()
+        tail = self.text[self._head_len :] + extra
+        if not self._head_len:
+            tail = self.prefix + tail
+        return self._head_count + self.rule.count(tail) + self._suffix_count
+
+    def _upper(self) -> int:
+        """A bound on the count, without counting the word being written: each of its
+        characters weighs at most 2, and it may yet become a URL (23)."""
+        self._advance()
+        tail = len(self.text) - self._head_len + (0 if self._head_len else len(self.prefix))
+        return self._head_count + 2 * tail + URL_COST + self._suffix_count
+
     def room(self, text: str | None = None) -> int:
-        return self.limit - self.count(self.text if text is None else text)
+        if text is not None:
+            return self.limit - self.count(text)
+        return self.limit - self.counted()
 
     def __call__(self, history: list[int], logits: torch.Tensor) -> torch.Tensor:
         c = self.costs
@@ -158,55 +265,70 @@ class LengthBudget:
             self.seen = self.start = len(history)  # the prompt
         for t in history[self.seen :]:
             if t < c.n:
-                self.text += self.decoder.decode(c.bytes[t])
+                piece = self.decoder.decode(c.bytes[t])
+                self.text += piece
+                if not self._words and not piece.isspace() and piece:
+                    self._words = True
         self.seen = len(history)
         text = self.text
-        room = self.room()
         # tokens left to the draft: with 4, no new word; with 1, only a sentence's end
         left = 1 << 30 if self.max_tokens is None else self.max_tokens - (len(history) - self.start)
-        cost = c.cost.to(logits.device)
+        far = (
+            self._suffix_count is not None
+            and self.limit - self._upper() - c.max_cost - URL_COST > self.span + WORD_ROOM
+        )
+        if self._stops is None:
+            self._stops = [s for s in self.stop_ids if s < logits.shape[-1]]
+        stops = self._stops
+        if far and left > 8:
+            # far from the end: no token can reach it and nothing is steered yet, so only
+            # what is always forbidden is (a '#', when the hashtags come from the store),
+            # and the end of an empty draft or inside a word
+            if not self._words or self._mid_word(text, logits, stops):
+                logits = logits.clone()
+                logits[stops] = float("-inf")
+            if not self.no_hashtags:
+                return logits
+            if self._far is None or self._far.shape != logits.shape or self._far.device != logits.device:
+                far = torch.zeros(logits.shape[-1], dtype=logits.dtype, device=logits.device)
+                n = min(c.n, logits.shape[-1])
+                far[:n][c.hashes[:n].to(logits.device)] = float("-inf")
+                self._far = far
+            return logits + self._far
+        room = self.room()
         n = min(c.n, logits.shape[-1])
         last = text[-1:] if text else ""
         in_word = bool(last) and _is_word(last)
         done = ended(text)
-        # what a token may cost: a new word (or clause) must leave room to finish it; the
-        # current word's continuation must leave room for the sentence's end
-        allow = torch.zeros(logits.shape[-1], dtype=torch.bool, device=logits.device)
-        starts = c.starts_word.to(logits.device)
-        closes = c.closes.to(logits.device)
-        cont = c.cont.to(logits.device)
-        glue = c.glue.to(logits.device)
-        new_word = room - WORD_ROOM if left > 4 else -1
-        other = (room - (0 if done or not in_word else 1)) if left > 1 else -1
-        limit = torch.where(starts, float(new_word), float(other))
-        limit = torch.where(closes, torch.full_like(limit, float(room)), limit)
-        allow[:n] = cost[:n] <= limit[:n]
+        allow = c.allowed(room, left, in_word, done, self.no_hashtags, logits).clone()
         if in_word and (room < WORD_ROOM + 4 or left <= 4):
             # No new word fits. Is the word written so far whole? If the model puts most of
             # its weight on tokens that go on with it, no: it may go on. Otherwise it wanted
             # a new word, and gluing a continuation on would make one up ("I" + "example").
+            glued = c.on(logits, "glue")[:n]
             probs = torch.softmax(logits[:n].float(), -1)
-            glued = glue[:n]
             if float(probs[glued].sum()) < 0.5:
                 allow[:n] &= ~glued
-        if self.no_hashtags:
-            allow[:n] &= ~c.hashes.to(logits.device)[:n]
         # a token that could make the last word a URL: count the best few exactly
         if self.rule.platform in ("x", "mastodon"):
             words = text.split()
             tail = words[-1] if words and not text[-1].isspace() else ""  # the word being written
-            risky = c.risky.to(logits.device)[:n].clone()
-            if any(ch in ".:/" for ch in tail):
-                risky |= cont[:n] | ~starts[:n]
-            risky &= allow[:n] & (cost[:n] + URL_COST > room)
-            if bool(risky.any()):
+            if room - c.max_cost - URL_COST >= WORD_ROOM:
+                risky = None  # even a URL's 23 cannot take any allowed token over
+            else:
+                cost, starts = c.on(logits, "cost")[:n], c.on(logits, "starts_word")[:n]
+                risky = c.on(logits, "risky")[:n].clone()
+                if any(ch in ".:/" for ch in tail):
+                    risky |= c.on(logits, "cont")[:n] | ~starts
+                risky &= allow[:n] & (cost + URL_COST > room)
+            if risky is not None and bool(risky.any()):
                 ids = torch.nonzero(risky).flatten()
                 best = ids[torch.topk(logits[ids].float(), min(EXACT_TOP, len(ids))).indices]
                 allow[ids] = False
                 for t in best.tolist():
-                    after = text + c.bytes[t].decode("utf-8", errors="replace")
-                    allow[t] = self.room(after) >= (WORD_ROOM if bool(starts[t]) and left > 4 else 0)
-        stops = [s for s in self.stop_ids if s < logits.shape[-1]]
+                    piece = c.bytes[t].decode("utf-8", errors="replace")
+                    after = self.limit - self.counted(piece)
+                    allow[t] = after >= (WORD_ROOM if bool(starts[t]) and left > 4 else 0)
         if not text.strip():
             allow[stops] = False  # never an empty draft
         elif done and (room < WORD_ROOM or left <= 4):
@@ -214,19 +336,43 @@ class LengthBudget:
             allow[stops] = True
         else:
             allow[stops] = True
+        if in_word and bool(allow[stops].any()) and self._mid_word(text, logits, stops):
+            n_glue = c.on(logits, "glue")[:n] & allow[:n]
+            if bool(n_glue.any()):  # the word can still be finished: it is, before the end
+                allow[stops] = False
         if not bool(allow.any()):
             allow[stops] = True
         out = logits.masked_fill(~allow, float("-inf"))
         # steer to an end over the last STEER of the budget
-        span = max(STEER * self.limit, 2 * WORD_ROOM)
+        span = self.span
         if room < span and text.strip():
             bonus = STEER_BIAS * (1 - room / span)
             out = out.clone()
             # (a sentence's end glued to the word, "/10.", only where the word goes on)
-            out[:n] += (closes[:n] & ~glue[:n]).float() * bonus
+            out[:n] += (c.on(logits, "closes")[:n] & ~c.on(logits, "glue")[:n]).float() * bonus
             if done:
                 out[stops] += bonus
         return out
+
+    def _mid_word(self, text: str, logits: torch.Tensor, stops: list[int]) -> bool:
+        """Would the end come inside a word? The text ends in a letter or digit, the end is
+        likely enough to be drawn, and the model puts most of its weight on going on with
+        the word (a fragment like "@jonas st" is no place to stop)."""
+        if not stops or not text or not _is_word(text[-1]):
+            return False
+        c = self.costs
+        n = min(c.n, logits.shape[-1])
+        # over the 16 likeliest tokens (a full softmax each step would cost more than the
+        # rest of the processor): the end's odds, and the continuation's share
+        if self._stop_t is None or self._stop_t.device != logits.device:
+            self._stop_t = torch.tensor(stops, dtype=torch.long, device=logits.device)
+        if logits[:n].max().item() - logits.index_select(0, self._stop_t).max().item() > END_MARGIN:
+            return False  # the end is all but never drawn here: nothing to check
+        vals, ids = torch.topk(logits[:n], min(16, n))
+        vals, ids = vals.tolist(), ids.tolist()
+        w = [math.exp(v - vals[0]) for v in vals]
+        glue = sum(x for x, i in zip(w, ids) if i in c.glue_set)
+        return glue >= 0.5 * sum(w)
 
     def settle(self, history: list[int]) -> None:
         """The last token (the scheduler calls this when the sequence ends)."""
