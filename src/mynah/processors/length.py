@@ -366,7 +366,7 @@ class LengthBudget:
         # rest of the processor): the end's odds, and the continuation's share
         if self._stop_t is None or self._stop_t.device != logits.device:
             self._stop_t = torch.tensor(stops, dtype=torch.long, device=logits.device)
-        if logits[:n].max().item() - logits.index_select(0, self._stop_t).max().item() > END_MARGIN:
+        if (torch.max(logits) - torch.max(logits.index_select(0, self._stop_t))).item() > END_MARGIN:
             return False  # the end is all but never drawn here: nothing to check
         vals, ids = torch.topk(logits[:n], min(16, n))
         vals, ids = vals.tolist(), ids.tolist()
