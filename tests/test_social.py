@@ -421,3 +421,18 @@ def test_a_draft_does_not_end_inside_a_word_the_model_means_to_finish(tok):
         logits[tok.stop_ids] = 6.0  # the end is likely too
         out = p([1, *ids], logits)
         assert bool((out[tok.stop_ids] > float("-inf")).all()) == ends
+
+
+def test_twitter_texts_conformance_cases_count_the_same_through_the_server(server):
+    """X as the server counts it (/v1/social/count, configuration v3): every case of the
+    v3 counter groups of twitter-text's validate.yml (or the copied few), length and
+    validity, through a real HTTP request."""
+    from test_social_length import CASES
+
+    v3 = [c for c in CASES if c[0] != "WeightedTweetsCounterTest"]
+    assert v3
+    for _, description, text, expected in v3:
+        got = _post(server, "/v1/social/count", {"text": text, "platform": "x"}).json()
+        assert got["length"] == expected["weightedLength"], description
+        if "valid" in expected:
+            assert got["fits"] == expected["valid"], description

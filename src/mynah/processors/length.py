@@ -81,6 +81,8 @@ class TokenCosts:
                     c = 2 * chars
             else:
                 c = chars
+            if platform == "x" and any(ch in "\ufffe\ufeff\uffff" for ch in text):
+                c = float("inf")  # a character X refuses in any post
             cost.append(float(c))
             stripped = text.lstrip()
             starts_word.append(bool(text) and (text[0].isspace() or text[0] in CLAUSE) and bool(stripped))
@@ -95,7 +97,7 @@ class TokenCosts:
         self.n = n
         self.bytes = [b"" if i in specials else tok.piece_bytes(i) for i in range(n)]
         self.cost = torch.tensor(cost)
-        self.max_cost = max(cost) if cost else 0.0
+        self.max_cost = max((x for x in cost if x != float("inf")), default=0.0)
         self._on: dict = {}
         self._allowed: dict = {}
         self.starts_word = torch.tensor(starts_word)

@@ -33,6 +33,7 @@ MASTODON_DEFAULT = 500
 MASTODON_URL = 23
 
 _GRAPHEME = regex.compile(r"\X")
+_X_INVALID = re.compile("[\ufffe\ufeff\uffff]")  # twitter-text's invalid_chars_group
 # Mastodon's Account::MENTION_RE: @user, or @user@domain of a remote account
 _MENTION = regex.compile(r"(?<![=/\w])@(\w+(?:[\w.-]+\w+)?)(?:@[\w.-]+\w+)?", regex.IGNORECASE)
 
@@ -140,6 +141,8 @@ class LengthRule:
     def fits(self, text: str) -> bool:
         if self.platform == "bluesky" and len(text.encode("utf-8")) > BLUESKY_BYTES:
             return False
+        if self.platform == "x" and _X_INVALID.search(text):
+            return False  # twitter-text's invalid characters: X refuses the post whatever its length
         return self.count(text) <= self.limit
 
     def remaining(self, text: str) -> int:
