@@ -74,12 +74,14 @@ def posts_block(hits: list[Hit], max_chars: int = 400) -> str:
     return "<posts>\n" + "\n".join(lines) + "\n</posts>"
 
 
-def grounded_messages(messages: list[dict], hits: list[Hit], max_chars: int = 400) -> list[dict]:
+def grounded_messages(
+    messages: list[dict], hits: list[Hit], max_chars: int = 400, header: str = GROUND_SYSTEM
+) -> list[dict]:
     """The conversation with the retrieved posts added as a system message after the
-    client's own system messages (and before the first user turn)."""
+    client's own system messages (and before the first user turn), under `header`."""
     if not hits:
         return messages
-    note = {"role": "system", "content": GROUND_SYSTEM + "\n" + posts_block(hits, max_chars)}
+    note = {"role": "system", "content": header + "\n" + posts_block(hits, max_chars)}
     i = 0
     while i < len(messages) and messages[i]["role"] == "system":
         i += 1

@@ -256,9 +256,7 @@ class LengthBudget:
         tail = len(self.text) - self._head_len + (0 if self._head_len else len(self.prefix))
         return self._head_count + 2 * tail + URL_COST + self._suffix_count
 
-    def room(self, text: str | None = None) -> int:
-        if text is not None:
-            return self.limit - self.count(text)
+    def room(self) -> int:
         return self.limit - self.counted()
 
     def __call__(self, history: list[int], logits: torch.Tensor) -> torch.Tensor:

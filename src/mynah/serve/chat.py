@@ -186,6 +186,7 @@ class _Run:
                 p = replace(p, logits_processors=[*p.logits_processors, *processors()])
             self.seqs.append(Sequence(ids, p, self._callback(i), logprobs=logprobs))
         self.started = time.perf_counter()
+        self.left = False  # the client went away (see watched)
 
     def _callback(self, i: int):
         def on_step(step) -> None:
@@ -247,6 +248,24 @@ class _Run:
                 open_.discard(i)
             yield i, text, reason, step
 
+    async def watched(self, request: Request) -> AsyncIterator[tuple[int, str, str | None, object]]:
+        """`events`, waking now and then to notice a client that has gone: then the run is
+        cancelled (its slots freed), `left` is set and the iteration ends."""
+        events = self.events()
+        while True:
+            nxt = asyncio.ensure_future(events.__anext__())
+            while not nxt.done():
+                await asyncio.wait({nxt}, timeout=0.5)
+                if not nxt.done() and await request.is_disconnected():
+                    nxt.cancel()
+                    self.cancel()
+                    self.left = True
+                    return
+            try:
+                yield nxt.result()
+            except StopAsyncIteration:
+                return
+
     def usage(self) -> dict:
         c = sum(self.completion_tokens)
         return {
@@ -294,21 +313,8 @@ async def _respond(
     reasons: list[str | None] = [None] * len(run.seqs)
     lps: list[list] = [[] for _ in run.seqs]
     cut: dict[int, object] = {}
-    events = run.events()
     try:
-        while True:
-            # Wake up now and then to notice a client that has gone, and free its slots.
-            nxt = asyncio.ensure_future(events.__anext__())
-            while not nxt.done():
-                await asyncio.wait({nxt}, timeout=0.5)
-                if not nxt.done() and await request.is_disconnected():
-                    nxt.cancel()
-                    run.cancel()
-                    return Response(status_code=499)
-            try:
-                i, text, reason, step = nxt.result()
-            except StopAsyncIteration:
-                break
+        async for i, text, reason, step in run.watched(request):
             if i in cut:
                 continue
             texts[i] += text
@@ -330,6 +336,8 @@ async def _respond(
                 lps[i].append((step.token, step.logprob, step.top_logprobs))
     finally:
         run.cancel()
+    if run.left:
+        return Response(status_code=499)
     choices = []
     for i, (text, reason) in enumerate(zip(shown, reasons)):
         if chat:

@@ -22,7 +22,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mynah.serve.context import APIError, Ctx, ServeContext, invalid
 from mynah.serve.protocol import _Request
@@ -62,10 +62,17 @@ class _PostOrText(_Social):
 
 
 class ComposeRequest(_Social):
-    instructions: str
+    instructions: str = Field(max_length=MAX_INSTRUCTIONS)
     tone: Literal["neutral", "positive", "critical"] | None = None
     hashtags: bool = True
     thread: int | None = Field(None, ge=2, le=tools.MAX_THREAD)  # at most this many posts
+
+    @field_validator("instructions")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("instructions are empty: say what the post should be about")
+        return v
 
 
 class RepliesRequest(_PostOrText):
@@ -110,6 +117,13 @@ def _check(ctx: ServeContext, request: Request, req) -> None:
         )
 
 
+def _start(ctx: ServeContext, request: Request, req) -> tuple[LengthRule, object, str]:
+    """What every writing tool does first: the checks, the rule, the loaded model, an id."""
+    _check(ctx, request, req)
+    rule = _rule(ctx, req)
+    return rule, ctx.ready(), "social-" + uuid.uuid4().hex
+
+
 def _post(ctx: ServeContext, post_id: str):
     if ctx.store is None:
         raise invalid("post_id needs a post store: start the server with --posts DB", "post_id")
@@ -151,14 +165,7 @@ async def count(req: CountRequest, request: Request, ctx: Ctx):
 
 @router.post("/v1/social/compose")
 async def compose(req: ComposeRequest, request: Request, ctx: Ctx):
-    _check(ctx, request, req)
-    if not req.instructions.strip():
-        raise invalid("instructions are empty: say what the post should be about", "instructions")
-    if len(req.instructions) > MAX_INSTRUCTIONS:
-        raise invalid(f"instructions are longer than {MAX_INSTRUCTIONS} characters", "instructions")
-    rule = _rule(ctx, req)
-    st = ctx.ready()
-    rid = "social-" + uuid.uuid4().hex
+    rule, st, rid = _start(ctx, request, req)
     pol = await _policy(ctx, req.instructions, rid, "social.compose")
     # the hashtags the live store uses on the topic: the prompt's topic hint, and (with
     # hashtags: true) the draft's hashtags, appended after decoding
@@ -175,10 +182,7 @@ async def compose(req: ComposeRequest, request: Request, ctx: Ctx):
 
 @router.post("/v1/social/replies")
 async def replies(req: RepliesRequest, request: Request, ctx: Ctx):
-    _check(ctx, request, req)
-    rule = _rule(ctx, req)
-    st = ctx.ready()
-    rid = "social-" + uuid.uuid4().hex
+    rule, st, rid = _start(ctx, request, req)
     target = _post(ctx, req.post_id) if req.post_id is not None else _text_post(req.text)
     context = []
     if ctx.store is not None:
@@ -200,10 +204,7 @@ async def replies(req: RepliesRequest, request: Request, ctx: Ctx):
 
 @router.post("/v1/social/summarize")
 async def summarize(req: SummarizeRequest, request: Request, ctx: Ctx):
-    _check(ctx, request, req)
-    rule = _rule(ctx, req)
-    st = ctx.ready()
-    rid = "social-" + uuid.uuid4().hex
+    rule, st, rid = _start(ctx, request, req)
     target = _post(ctx, req.post_id)
     conv = await asyncio.to_thread(tools.conversation_of, ctx.store, target)
     msgs = tools.summarize_messages(rule, _lang(req, target.text))
@@ -215,10 +216,7 @@ async def summarize(req: SummarizeRequest, request: Request, ctx: Ctx):
 
 @router.post("/v1/social/explain")
 async def explain(req: ExplainRequest, request: Request, ctx: Ctx):
-    _check(ctx, request, req)
-    rule = _rule(ctx, req)
-    st = ctx.ready()
-    rid = "social-" + uuid.uuid4().hex
+    rule, st, rid = _start(ctx, request, req)
     target = _post(ctx, req.post_id) if req.post_id is not None else _text_post(req.text)
     more = []
     if ctx.store is not None:
@@ -333,25 +331,15 @@ async def _generate(
     run.metrics.prompt.inc(run.prompt_tokens)
     texts = [""] * req.n
     reasons: list[str | None] = [None] * req.n
-    events = run.events()
     try:
-        while True:
-            nxt = asyncio.ensure_future(events.__anext__())
-            while not nxt.done():
-                await asyncio.wait({nxt}, timeout=0.5)
-                if not nxt.done() and await request.is_disconnected():
-                    nxt.cancel()
-                    run.cancel()
-                    return Response(status_code=499)
-            try:
-                i, text, reason, _ = nxt.result()
-            except StopAsyncIteration:
-                break
+        async for i, text, reason, _ in run.watched(request):
             texts[i] += text
             if reason:
                 reasons[i] = reason
     finally:
         run.cancel()
+    if run.left:
+        return Response(status_code=499)
     data = []
     for i, text in enumerate(texts):
         body = " ".join(text.split()) if not thread else text.strip()

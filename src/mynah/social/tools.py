@@ -16,10 +16,11 @@ processor keeps room for them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-from mynah.posts.ground import grounded_messages, posts_block
+from mynah.posts.ground import GROUND_SYSTEM, grounded_messages
 from mynah.posts.search import Hit
 from mynah.posts.store import StoredPost, post_key
 from mynah.social.length import LengthRule
@@ -202,19 +203,7 @@ HEADERS = {
 
 def renderer(task: str):
     """`render(messages, hits, max_chars)` for `task`'s prompt (posts/ground.fit's `render`)."""
-    if task not in HEADERS:
-        return grounded_messages
-
-    def render(msgs: list[dict], hits: list[Hit], max_chars: int = 400) -> list[dict]:
-        if not hits:
-            return msgs
-        note = {"role": "system", "content": HEADERS[task] + "\n" + posts_block(hits, max_chars)}
-        i = 0
-        while i < len(msgs) and msgs[i]["role"] == "system":
-            i += 1
-        return [*msgs[:i], note, *msgs[i:]]
-
-    return render
+    return functools.partial(grounded_messages, header=HEADERS.get(task, GROUND_SYSTEM))
 
 
 def with_posts(

@@ -22,7 +22,7 @@ import random
 import re
 from collections.abc import Callable
 
-from mynah.posts.ground import fit_with_answer
+from mynah.posts.ground import Grounded, fit_with_answer
 from mynah.posts.search import Hit
 from mynah.posts.store import post_key
 from mynah.processors.quotes import analyze
@@ -115,6 +115,18 @@ class SocialBuilder:
         room = self.context - len(self.encode(msgs)) - 1
         return len(self.encode([{"role": "assistant", "content": answer}])) <= room
 
+    def _fit(self, task: str, msgs: list[dict], hits: list[Hit], rule) -> Grounded:
+        """The block as the server fits it for `task` (serve/social.py: _generate)."""
+        want = tools.answer_room(rule.limit, self.context)
+        return fit_with_answer(msgs, hits, self.encode, self.context, want, render=tools.renderer(task))
+
+    def _shown(self, task: str, msgs: list[dict], g: Grounded, answer: str) -> dict | None:
+        """The conversation with its block as the model is served it, if the answer fits."""
+        shown = tools.with_posts(msgs, g.hits, g.max_chars, task)
+        if not self._fits(shown, answer):
+            return None
+        return {"messages": [*shown, {"role": "assistant", "content": answer}]}
+
     def conversation(self, task: str) -> dict | None:
         return getattr(self, "_" + task)()
 
@@ -161,20 +173,10 @@ class SocialBuilder:
         exclude = {target.key, *(p.key for p in thread)}
         more = tools.related(self.store, target.text, 3, exclude, self.embedder)
         msgs, hits, k = tools.replies_messages(target, [*thread, target, *more], rule, language(target.text))
-        g = fit_with_answer(
-            msgs,
-            hits,
-            self.encode,
-            self.context,
-            _want(rule.limit, self.context),
-            render=tools.renderer("replies"),
-        )
+        g = self._fit("replies", msgs, hits, rule)
         if len(g.hits) < k:
             return None
-        shown_msgs = tools.with_posts(msgs, g.hits, g.max_chars, "replies")
-        if not self._fits(shown_msgs, answer):
-            return None
-        return {"messages": [*shown_msgs, {"role": "assistant", "content": answer}]}
+        return self._shown("replies", msgs, g, answer)
 
     def _summarize(self) -> dict | None:
         r = self.r
@@ -186,14 +188,7 @@ class SocialBuilder:
         rule = self._rule()
         lang = language(target.text)
         msgs = tools.summarize_messages(rule, lang)
-        g = fit_with_answer(
-            msgs,
-            [Hit(x, 0.0) for x in conv],
-            self.encode,
-            self.context,
-            _want(rule.limit, self.context),
-            render=tools.renderer("summarize"),
-        )
+        g = self._fit("summarize", msgs, [Hit(x, 0.0) for x in conv], rule)
         if len(g.hits) < 2:
             return None
         sources = g.sources()
@@ -217,10 +212,7 @@ class SocialBuilder:
         answer = "".join(parts)
         if not _strict_ok(answer, sources):
             return None
-        shown_msgs = tools.with_posts(msgs, g.hits, g.max_chars, "summarize")
-        if not self._fits(shown_msgs, answer):
-            return None
-        return {"messages": [*shown_msgs, {"role": "assistant", "content": answer}]}
+        return self._shown("summarize", msgs, g, answer)
 
     def _explain(self) -> dict | None:
         r = self.r
@@ -231,14 +223,7 @@ class SocialBuilder:
         lang = language(target.text)
         msgs = tools.explain_messages(rule, lang)
         hits = [Hit(x, 0.0) for x in [target, *more]]
-        g = fit_with_answer(
-            msgs,
-            hits,
-            self.encode,
-            self.context,
-            _want(rule.limit, self.context),
-            render=tools.renderer("explain"),
-        )
+        g = self._fit("explain", msgs, hits, rule)
         if not g.hits:
             return None
         sources = g.sources()
@@ -263,10 +248,7 @@ class SocialBuilder:
                 break
         if not rule.fits(answer) or not _strict_ok(answer, sources):
             return None
-        shown_msgs = tools.with_posts(msgs, g.hits, g.max_chars, "explain")
-        if not self._fits(shown_msgs, answer):
-            return None
-        return {"messages": [*shown_msgs, {"role": "assistant", "content": answer}]}
+        return self._shown("explain", msgs, g, answer)
 
 
 def _strict_ok(answer: str, sources) -> bool:
@@ -276,10 +258,6 @@ def _strict_ok(answer: str, sources) -> bool:
 
     st = QuoteMachine(sources).feed(State(), answer.encode("utf-8"))
     return st is not None and st.due is None and st.mode == OUT
-
-
-def _want(limit: int, context: int) -> int:
-    return tools.answer_room(limit, context)
 
 
 def social_conversations(builder: SocialBuilder, n: int, progress: bool = True) -> list[dict]:
