@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mynah.engine import ContextOverflow, Engine, SamplingParams, process_logits
+from mynah.engine import ContextOverflow, Engine, SamplingParams, draw_checked, process_logits
 from mynah.generate import Detokenizer, TextGenerator
 from mynah.model import ModelConfig, Transformer
 from mynah.tokenizer import Tokenizer
@@ -209,3 +209,38 @@ def test_batched_prefill_matches_one_prompt_at_a_time(trained):
         for h, t in zip(hist, step.argmax(-1).tolist()):
             h.append(t)
     assert hist == alone
+
+
+class _BanOnDraw:
+    """A processor that masks nothing and bans `ids` when one of them is drawn."""
+
+    def __init__(self, ids):
+        self.ids, self.asked = list(ids), 0
+
+    def __call__(self, history, logits):
+        return logits
+
+    def reject(self, history, token):
+        self.asked += 1
+        return self.ids if token in self.ids else None
+
+
+def test_a_token_rejected_after_the_draw_is_drawn_again_from_the_rest_in_proportion():
+    """draw_checked: banning a class once it is drawn samples exactly the masked
+    distribution (the class's mass spreads over the rest in proportion)."""
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.2]))
+    ban = _BanOnDraw([0])
+    p = SamplingParams(temperature=1.0, logits_processors=[ban], stop_token_ids=[2])
+    g = torch.Generator().manual_seed(0)
+    drawn = [draw_checked(logits, [], p, g)[0] for _ in range(4000)]
+    assert 0 not in drawn
+    share = drawn.count(1) / len(drawn)
+    assert abs(share - 0.6) < 0.03, share  # 0.3 / (0.3 + 0.2)
+    # greedy too: the best token banned, the next best
+    assert draw_checked(logits, [], SamplingParams(temperature=0, logits_processors=[ban]), g)[0] == 1
+    # everything banned: the end, as when a constraint masks every token
+    everything = SamplingParams(
+        temperature=1.0, logits_processors=[_BanOnDraw([0, 1, 2])], stop_token_ids=[2]
+    )
+    token, shaped = draw_checked(logits, [], everything, g)
+    assert token == 2 and not bool(torch.isfinite(shaped).any())

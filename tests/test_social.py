@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from conftest import copy_store
+from mynah.engine import SamplingParams, draw_checked, process_logits
 from mynah.processors.length import WORD_ROOM, LengthBudget, ended
 from mynah.social.length import rule_for
 from mynah.social.tools import split_thread
@@ -44,9 +45,9 @@ def _sample(tok, procs, seed: int, steps: int = 400) -> str:
     for _ in range(steps):
         logits = torch.randn(tok.vocab_size, generator=g) * 3
         logits[tok.stop_ids] -= 8  # a model that would rather go on
-        for p in procs:
-            logits = p(hist, logits)
-        t = int(torch.multinomial(torch.softmax(logits, -1), 1, generator=g))
+        # as the engine samples: the processors, then the draw and their checks of it
+        params = SamplingParams(temperature=1.0, stop_token_ids=list(tok.stop_ids), logits_processors=procs)
+        t, _ = draw_checked(process_logits(logits, hist, params), hist, params, g)
         hist.append(t)
         if t in tok.stop_ids:
             break
@@ -413,14 +414,18 @@ def test_a_draft_does_not_end_inside_a_word_the_model_means_to_finish(tok):
     glue = [i for i in range(tok.vocab_size) if tok.decode([i]) in ("ry", "r", "ry is")]
     new_word = [i for i in range(tok.vocab_size) if tok.decode([i]) in (" is", " ferry")]
     assert glue and new_word
+    hist = [1, *ids]
     for favoured, ends in ((glue, False), (new_word, True)):
         p = LengthBudget(tok, rule, tok.stop_ids)
         p.seen = p.start = 1
+        params = SamplingParams(temperature=1.0, stop_token_ids=list(tok.stop_ids), logits_processors=[p])
         logits = torch.zeros(tok.vocab_size)
         logits[favoured] = 8.0
-        logits[tok.stop_ids] = 6.0  # the end is likely too
-        out = p([1, *ids], logits)
-        assert bool((out[tok.stop_ids] > float("-inf")).all()) == ends
+        logits[tok.stop_ids] = 6.0  # the end is likely too: about one draw in twenty
+        g = torch.Generator().manual_seed(0)
+        drawn = [draw_checked(process_logits(logits, hist, params), hist, params, g)[0] for _ in range(300)]
+        n_ends = sum(t in tok.stop_ids for t in drawn)
+        assert (n_ends > 0) == ends, n_ends
 
 
 def test_twitter_texts_conformance_cases_count_the_same_through_the_server(server):

@@ -19,7 +19,8 @@ import torch
 from mynah.model import KVCache, Transformer
 
 # (token ids so far, prompt included; logits [vocab]) -> new logits. The watermark and
-# constrained decoding plug in here.
+# constrained decoding plug in here. A processor may also have `reject(history, token)`:
+# see `draw_checked`.
 LogitsProcessor = Callable[[list[int], torch.Tensor], torch.Tensor]
 
 
@@ -121,7 +122,7 @@ def sample(
     gen: torch.Generator | None,
     prompt_len: int = 0,
 ) -> int:
-    return draw(process_logits(logits.float(), history, p, prompt_len), p, gen)
+    return draw_checked(process_logits(logits.float(), history, p, prompt_len), history, p, gen)[0]
 
 
 def draw(processed: torch.Tensor, p: SamplingParams, gen: torch.Generator | None) -> int:
@@ -129,6 +130,33 @@ def draw(processed: torch.Tensor, p: SamplingParams, gen: torch.Generator | None
     if p.temperature == 0:
         return int(processed.argmax())
     return int(torch.multinomial(torch.softmax(processed, -1), 1, generator=gen))
+
+
+def draw_checked(
+    shaped: torch.Tensor, history: list[int], p: SamplingParams, gen: torch.Generator | None
+) -> tuple[int, torch.Tensor]:
+    """`draw`, then the processors' `reject(history, token)`: a processor that would mask a
+    whole class of tokens only now and then (the end of a draft inside a word, a '#') can
+    let the token be drawn and, where it is of that class, name the class to ban; the draw
+    is then made again from the same logits without it. That is the masked distribution
+    exactly (the rejected mass spreads over the rest in proportion), at no cost in the
+    steps where the class is not drawn, which are nearly all; a mask instead reads the whole
+    row at every step. Returns the token and the logits it was drawn from (for logprobs;
+    in a step where no banned class was drawn they still hold its mass, which the one
+    processor with a check, the length budget of the writing tools, never reports)."""
+    token = draw(shaped, p, gen)
+    checks = [q.reject for q in p.logits_processors if hasattr(q, "reject")]
+    if not checks:
+        return token, shaped
+    for _ in range(8):  # each round bans a class; a processor has only a few
+        ban = [b for check in checks for b in (check(history, token) or ())]
+        if not ban:
+            return token, shaped
+        shaped = shaped.index_fill(0, torch.tensor(ban, device=shaped.device), float("-inf"))
+        if not bool(torch.isfinite(shaped).any()):
+            break  # nothing left: as a constraint that masks everything, the end
+        token = draw(shaped, p, gen)
+    return (p.stop_token_ids[0] if p.stop_token_ids else token), shaped
 
 
 class Generation:

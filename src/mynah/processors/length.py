@@ -20,6 +20,10 @@ suffix, e.g. the reply's @mention and the hashtags to be appended), and from the
   model puts most of its weight on going on with that word, the end waits for it;
 - never masks every token (if nothing is left, the end is).
 
+Far from the limit (most of a draft's steps) nothing is masked: the two bans that still
+apply there (a '#', an end inside a word) are checked on the drawn token instead
+(`reject`, engine.draw_checked), the same distribution at a fraction of the cost.
+
 It composes with the quote constraint (both are constraints: processors/__init__.py) and
 sits before the watermark.
 """
@@ -107,6 +111,7 @@ class TokenCosts:
         self.cont = torch.tensor(cont)
         self.glue = torch.tensor(glue)
         self.glue_set = frozenset(i for i, g in enumerate(glue) if g)
+        self.hash_set = frozenset(i for i, h in enumerate(hashes) if h)
 
     def on(self, logits: torch.Tensor, name: str) -> torch.Tensor:
         """One of the tables, on the logits' device (moved once)."""
@@ -114,6 +119,14 @@ class TokenCosts:
         t = self._on.get(key)
         if t is None:
             t = self._on[key] = getattr(self, name).to(logits.device)
+        return t
+
+    def hash_ids_on(self, logits: torch.Tensor) -> torch.Tensor:
+        """The ids of the tokens with a '#' in them, within the logits' width, on their device."""
+        key = ("hash_ids", logits.device, logits.shape[-1])
+        t = self._on.get(key)
+        if t is None:
+            t = self._on[key] = torch.nonzero(self.hashes[: logits.shape[-1]]).flatten().to(logits.device)
         return t
 
     def allowed(
@@ -208,7 +221,7 @@ class LengthBudget:
         # written is counted again (see `counted`). The suffix starts with a space.
         self._head_len, self._head_count = 0, 0
         self._suffix_count = 0 if not suffix else rule.count(suffix) if suffix[:1].isspace() else None
-        self._far: torch.Tensor | None = None
+        self._pending: tuple[str, torch.Tensor] | None = None  # a far step's, for `reject`
         self._stop_t: torch.Tensor | None = None
         self._stops: list[int] | None = None
         self._words = False  # any text but spacing yet
@@ -283,18 +296,12 @@ class LengthBudget:
         if far and left > 8:
             # far from the end: no token can reach it and nothing is steered yet, so only
             # what is always forbidden is (a '#', when the hashtags come from the store),
-            # and the end of an empty draft or inside a word
-            if not self._words or self._mid_word(text, logits, stops):
-                logits = logits.clone()
-                logits[stops] = float("-inf")
-            if not self.no_hashtags:
-                return logits
-            if self._far is None or self._far.shape != logits.shape or self._far.device != logits.device:
-                far = torch.zeros(logits.shape[-1], dtype=logits.dtype, device=logits.device)
-                n = min(c.n, logits.shape[-1])
-                far[:n][c.hashes[:n].to(logits.device)] = float("-inf")
-                self._far = far
-            return logits + self._far
+            # and the end of an empty draft or inside a word. Both are rarely drawn, so
+            # neither is masked here: `reject` bans them if the draw is one
+            # (engine.draw_checked), and this step reads none of the row.
+            self._pending = (text, logits)
+            return logits
+        self._pending = None
         room = self.room()
         n = min(c.n, logits.shape[-1])
         last = text[-1:] if text else ""
@@ -353,6 +360,23 @@ class LengthBudget:
             if done:
                 out[stops] += bonus
         return out
+
+    def reject(self, history: list[int], token: int) -> list[int] | None:
+        """engine.draw_checked: after a step far from the end (which masks nothing), the
+        drawn token is checked for what that step lets through: a '#' where the hashtags
+        come from the store (all '#' tokens are then banned), or the end of an empty draft
+        or of one inside a word (the ends are banned). None: the token stands."""
+        if self._pending is None:
+            return None
+        text, logits = self._pending
+        c = self.costs
+        if self.no_hashtags and token in c.hash_set:
+            return c.hash_ids_on(logits).tolist()
+        stops = self._stops or []
+        if token in stops and (not self._words or self._mid_word(text, logits, stops)):
+            return stops
+        self._pending = None  # the token stands: let go of the step's logits
+        return None
 
     def _mid_word(self, text: str, logits: torch.Tensor, stops: list[int]) -> bool:
         """Would the end come inside a word? The text ends in a letter or digit, the end is

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mynah.engine import Engine, SamplingParams, draw, process_logits, sample
+from mynah.engine import Engine, SamplingParams, draw_checked, process_logits, sample
 
 
 class QueueFull(RuntimeError):
@@ -180,7 +180,7 @@ class Scheduler:
             # logprobs are of the distribution the token was drawn from: after every
             # processor (constraints, watermark), penalty, temperature and truncation
             shaped = process_logits(logits.float(), s.history, p, len(s.prompt))
-            token = draw(shaped, p, s.gen)
+            token, shaped = draw_checked(shaped, s.history, p, s.gen)
         step = Step(token)
         if s.logprobs is not None:
             lp = torch.log_softmax(shaped, -1)
