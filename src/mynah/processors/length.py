@@ -111,7 +111,8 @@ class TokenCosts:
         self.cont = torch.tensor(cont)
         self.glue = torch.tensor(glue)
         self.glue_set = frozenset(i for i, g in enumerate(glue) if g)
-        self.hash_set = frozenset(i for i, h in enumerate(hashes) if h)
+        self.hash_ids = [i for i, h in enumerate(hashes) if h]
+        self.hash_set = frozenset(self.hash_ids)
 
     def on(self, logits: torch.Tensor, name: str) -> torch.Tensor:
         """One of the tables, on the logits' device (moved once)."""
@@ -119,14 +120,6 @@ class TokenCosts:
         t = self._on.get(key)
         if t is None:
             t = self._on[key] = getattr(self, name).to(logits.device)
-        return t
-
-    def hash_ids_on(self, logits: torch.Tensor) -> torch.Tensor:
-        """The ids of the tokens with a '#' in them, within the logits' width, on their device."""
-        key = ("hash_ids", logits.device, logits.shape[-1])
-        t = self._on.get(key)
-        if t is None:
-            t = self._on[key] = torch.nonzero(self.hashes[: logits.shape[-1]]).flatten().to(logits.device)
         return t
 
     def allowed(
@@ -371,7 +364,7 @@ class LengthBudget:
         text, logits = self._pending
         c = self.costs
         if self.no_hashtags and token in c.hash_set:
-            return c.hash_ids_on(logits).tolist()
+            return [t for t in c.hash_ids if t < logits.shape[-1]]
         stops = self._stops or []
         if token in stops and (not self._words or self._mid_word(text, logits, stops)):
             return stops
