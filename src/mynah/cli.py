@@ -285,9 +285,31 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
     check_checkpoint(model)  # a wrong path exits 2 here, before the port is bound
     keys = load_keys(api_key_file) if api_key_file else None
     wm = watermark or argparse.Namespace(no_watermark=False, state_dir=None, watermark_key_file=None)
+    platform_config = getattr(wm, "platform_config", None)
+    agents = None
+    if platform_config:
+        from mynah.provenance.keys import state_dir
+        from mynah.social.config import load
+
+        # a missing secret or knowledge base stops the server here, naming its key
+        agents = {
+            "config": load(platform_config),
+            "state_dir": state_dir(wm.state_dir, kw.get("posts"), model),
+            "self_url": f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}",
+        }
     wkey = _watermark_key(wm, model, kw.get("posts"))
     guard = _guard(wm, model, kw.get("posts"))
-    app = create_app(model, api_keys=keys, watermark_key=wkey, guard=guard, **kw)
+    app = create_app(model, api_keys=keys, watermark_key=wkey, guard=guard, agents=agents, **kw)
+    if agents is not None:
+        cfg = agents["config"]
+        hosted = [p for p in ("x",) if cfg.has(p)]
+        print(
+            f"  agents:     {', '.join(hosted) or 'no X account'} answered here; state in "
+            f"{agents['state_dir'] / 'agents.db'}"
+            + (f"; X webhook http://{host}:{port}/webhooks/x" if "x" in hosted else "")
+            + (f"; console http://{host}:{port}/console" if cfg.get("agent", "operator_key") else ""),
+            flush=True,
+        )
     name = Path(model).resolve().name
     auth = ' -H "Authorization: Bearer $KEY"' if keys else ""
     print(
@@ -395,6 +417,59 @@ def cmd_social(a) -> int:
     return 0
 
 
+def cmd_agents_run(a) -> int:
+    """The Bluesky and Mastodon agents: pollers (and Mastodon's stream), generating through
+    a running server. Resumes from its saved cursors and outbox after a restart."""
+    import os
+    import time
+
+    from mynah.social.config import load
+    from mynah.social.host import build
+
+    cfg = load(a.platform_config)
+    platforms = tuple(p for p in ("bluesky", "mastodon") if cfg.has(p))
+    if not platforms:
+        raise ValueError(
+            f"{a.platform_config}: no [bluesky] or [mastodon] section, so nothing for `agents run` to do "
+            "(the X account is answered by `mynah serve --platform-config`)"
+        )
+    key = os.environ.get("MYNAH_API_KEY")
+    if a.api_key_file:
+        from mynah.serve.context import load_keys
+
+        key = load_keys(a.api_key_file)[0]
+    embedder = None
+    if cfg.get("agent", "kb") and not a.no_embed:
+        from mynah.posts.embed import Embedder
+
+        embedder = Embedder()
+    sd = Path(a.state_dir or "mynah-state")
+    host = build(
+        cfg, sd, a.server, key, platforms, embedder, workers=a.workers, poll_interval=a.poll_interval
+    )
+    host.runner.start()
+    print(f"mynah agents: {', '.join(platforms)} through {a.server}; state in {sd / 'agents.db'}", flush=True)
+    start = time.time()
+    try:
+        while a.run_for is None or time.time() - start < a.run_for:
+            time.sleep(0.2)
+    finally:
+        host.stop()
+    return 0
+
+
+def cmd_fake(a) -> int:
+    """A fake platform on 127.0.0.1 for the walkthrough and the tests."""
+    if a.platform == "x":
+        from mynah.social.fakes import x as fake
+    elif a.platform == "bluesky":
+        from mynah.social.fakes import bluesky as fake
+    else:
+        from mynah.social.fakes import mastodon as fake
+    fake.main(port=a.port, **{k: v for k, v in vars(a).items() if k.startswith("opt_") and v is not None})
+    return 0
+
+
 def _filters(a):
     from mynah.posts.store import Filters
 
@@ -499,6 +574,39 @@ def cmd_posts_search(a) -> None:
         print("no posts found", file=sys.stderr)
 
 
+def cmd_kb_ingest(a) -> None:
+    from mynah.social.kb import KnowledgeBase
+
+    with KnowledgeBase.open(a.db) as kb:
+        r = kb.ingest(a.files, embed=not a.no_embed, url_base=a.url_base, name=a.name)
+        print(
+            f"{r['sections']} sections from {len(a.files)} files: {r['created']} created, {r['updated']} updated, "
+            f"{r['deleted']} deleted, {r['unchanged']} unchanged, {len(r['rejected'])} rejected lines; "
+            f"{kb.count()} sections in {a.db}"
+        )
+
+
+def cmd_kb_search(a) -> None:
+    import json
+
+    from mynah.social.kb import KnowledgeBase, title_of
+
+    with KnowledgeBase.open(a.db) as kb:
+        embedder = None
+        if not a.no_embed and kb.store.count() and kb.store.pending_count() < kb.store.count():
+            from mynah.posts.embed import Embedder
+
+            embedder = Embedder()
+        ans = kb.search(a.question, k=a.k, doc=a.doc, embedder=embedder)
+    if a.json:
+        print(json.dumps(ans.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for i, h in enumerate(ans.hits, 1):
+            print(f"[{i}] {h.post.author}: {title_of(h.post)}  {h.post.url or h.post.key}")
+            print("    " + h.post.text.split(": ", 1)[-1][:300])
+        print(f"{'confident' if ans.confident else 'not confident'}: {ans.reason}")
+
+
 def cmd_sft_data(a) -> None:
     from mynah.posts.store import open_store
     from mynah.train.grounded import write_grounded
@@ -552,7 +660,7 @@ def _watermark_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--state-dir",
         default=None,
-        help="the deployment's own folder: watermark key, policy audit log, later the outbox "
+        help="the deployment's own folder: watermark key, policy audit log, the agents' inbox and outbox "
         "(default: mynah-state/ beside the post store, or in the working directory)",
     )
     p.add_argument(
@@ -737,7 +845,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a Mastodon instance's URL: its /api/v2/instance sets the length limit of Mastodon drafts",
     )
+    p.add_argument(
+        "--platform-config",
+        default=None,
+        help="platform.toml: answer the X account's webhook events here, and host the operator console",
+    )
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("agents", help="the Bluesky and Mastodon agents (X is answered by `mynah serve`)")
+    asub = p.add_subparsers(dest="agents_cmd", required=True)
+    q = asub.add_parser(
+        "run", help="poll the platforms, answer through a running server; resumes after a restart"
+    )
+    q.add_argument("--platform-config", required=True, help="platform.toml ([bluesky], [mastodon], [agent])")
+    q.add_argument("--server", default="http://127.0.0.1:8000", help="the mynah server that generates")
+    q.add_argument("--api-key-file", default=None, help="the server's API key (else $MYNAH_API_KEY)")
+    q.add_argument("--state-dir", default=None, help="inbox, outbox, cursors (default: mynah-state/)")
+    q.add_argument("--poll-interval", type=float, default=5.0, help="seconds between polls")
+    q.add_argument("--workers", type=int, default=None, help="events decided at once (default 8)")
+    q.add_argument("--no-embed", action="store_true", help="knowledge-base search by keywords only")
+    q.add_argument(
+        "--run-for", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)"
+    )
+    q.set_defaults(fn=cmd_agents_run)
+
+    p = sub.add_parser("fake", help="a fake X, Bluesky or Mastodon on 127.0.0.1 (walkthrough and tests)")
+    p.add_argument("platform", choices=["x", "bluesky", "mastodon"])
+    p.add_argument("--port", type=int, required=True)
+    p.set_defaults(fn=cmd_fake)
 
     p = sub.add_parser(
         "social",
@@ -879,6 +1014,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hashtag")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(fn=cmd_posts_search)
+
+    kb = sub.add_parser("kb", help="a business's knowledge base for the DM agent").add_subparsers(
+        dest="kb_cmd", required=True
+    )
+    kb_db = "knowledge base: a SQLite file (created if missing) or a postgresql:// URL"
+    p = kb.add_parser("ingest", help="store help pages (.md, .txt) and FAQs (.jsonl, .json, .csv)")
+    p.add_argument("files", nargs="+", help="files; each one's sections replace what it had before")
+    p.add_argument("--db", required=True, help=kb_db)
+    p.add_argument("--name", help="the business the files belong to (default: each file's stem)")
+    p.add_argument("--url-base", help="section URLs become URL/<doc>#<slug> (default: file:// URIs)")
+    p.add_argument("--no-embed", action="store_true", help="store only; embed later")
+    p.set_defaults(fn=cmd_kb_ingest)
+    p = kb.add_parser("search", help="the sections that answer a question, and whether any does")
+    p.add_argument("question")
+    p.add_argument("--db", required=True, help=kb_db)
+    p.add_argument("--doc", help="only this business's sections (its --name, else the file's stem)")
+    p.add_argument("-k", "--k", type=int, default=4, help="sections at most")
+    p.add_argument("--no-embed", action="store_true", help="words only: no embedding model")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(fn=cmd_kb_search)
     return ap
 
 

@@ -981,8 +981,681 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
     _write_lines(path, [json.dumps(row, ensure_ascii=False) for row in rows])
 
 
+# ---- each business's knowledge base, for the DM service agent (mynah kb ingest) ----------------
+#
+# Deterministic (no random draws, so a seed's network is unchanged): per sector, the help
+# page's sections as (level, heading, text), level 1 or 2 (a level-1 heading with no text
+# only groups its subsections), and 5-8 FAQ pairs. Every section is 1-3 sentences that
+# answer the sector's CS_ISSUES in concrete terms; "{b}" is the business's handle. The
+# sections every business has (account, contact, a person) come from KB_COMMON.
+
+KB_SECTORS: dict[str, dict] = {
+    "banking": {
+        "about": "{b} is a mobile bank with current accounts, cards and transfers.",
+        "sections": [
+            (1, "Cards and payments", ""),
+            (
+                2,
+                "Charged twice",
+                "If your card was charged twice for the same purchase, the second charge is usually a "
+                "pending hold that disappears within 3 business days. If it is still there after that, "
+                "send us the date and amount and we refund the duplicate charge.",
+            ),
+            (
+                2,
+                "Lost or stolen card",
+                "Freeze the card at once in the app under Cards > Freeze, then order a replacement; "
+                "it arrives in 5 to 7 business days.",
+            ),
+            (
+                1,
+                "Transfers",
+                "Transfers between {b} accounts are instant; transfers to other banks take 1 to 2 business "
+                "days. A transfer pending for more than 3 business days is usually held for a security "
+                "check: send us the transfer reference and we chase it the same day.",
+            ),
+            (
+                1,
+                "Account and login",
+                "If the app logs you out every time you open it, update the app and turn off battery "
+                "saving for it. If it still logs you out, reset your passcode from the login screen; "
+                "your money is safe while you do.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds of duplicate or disputed card payments reach your account within 3 to 5 "
+                "business days after we confirm them.",
+            ),
+            (
+                1,
+                "Billing and fees",
+                "The standard account is free; the Plus plan costs 4.99 a month, billed on the 1st. "
+                "Every fee is listed in the app under Statements.",
+            ),
+        ],
+        "hours": "chat support answers 24 hours a day, phone support Monday to Friday 8:00-20:00",
+        "faq": [
+            (
+                "Why was my card charged twice?",
+                "Usually one of the two is a pending hold that drops off within 3 business days; if not, we refund the duplicate charge.",
+            ),
+            (
+                "How long does a transfer take?",
+                "Instant between {b} accounts, 1 to 2 business days to other banks.",
+            ),
+            (
+                "My transfer is pending, what can I do?",
+                "After 3 business days, send us the transfer reference and we chase the security check.",
+            ),
+            (
+                "How do I freeze my card?",
+                "In the app, go to Cards > Freeze; you can unfreeze it the same way.",
+            ),
+            (
+                "The app keeps logging me out.",
+                "Update the app, turn off battery saving for it, and reset your passcode if it continues.",
+            ),
+            ("Is there a monthly fee?", "The standard account is free; the Plus plan is 4.99 a month."),
+        ],
+    },
+    "airlines": {
+        "about": "{b} flies short and medium routes; these answers cover bookings, bags and changes.",
+        "sections": [
+            (1, "Cancelled and delayed flights", ""),
+            (
+                2,
+                "Rebooking",
+                "If your flight was cancelled, we rebook you on the next available {b} flight at no cost; "
+                "the new flight shows under My Bookings. If no rebooking appears within 2 hours, send us "
+                "the booking reference and we rebook you by hand.",
+            ),
+            (
+                2,
+                "Compensation",
+                "For a flight cancelled less than 14 days before departure, or delayed more than 3 hours, "
+                "you can claim compensation under My Bookings > Claims.",
+            ),
+            (1, "Baggage", ""),
+            (
+                2,
+                "Lost or delayed bags",
+                "If your bag did not arrive, report it at the baggage desk at the airport or online within "
+                "24 hours with your bag tag number. Most delayed bags are delivered to your address within "
+                "2 days, and we refund essentials you buy meanwhile.",
+            ),
+            (
+                2,
+                "Baggage allowance",
+                "Every fare includes one cabin bag of up to 8 kg; checked bags of up to 23 kg can be added "
+                "under My Bookings.",
+            ),
+            (
+                1,
+                "Seats and fees",
+                "Choosing a seat in advance costs 6 to 25 depending on the row; a seat assigned at check-in "
+                "is free. If you were charged for a seat you did not choose, or your seat was changed, we "
+                "refund the seat charge.",
+            ),
+            (
+                1,
+                "Refunds",
+                "If you do not want a rebooking, a cancelled flight is refunded in full to the original "
+                "payment method within 7 business days. Other fares can be changed for a fee.",
+            ),
+        ],
+        "hours": "we answer messages 24 hours a day, every day, including during disruptions",
+        "faq": [
+            (
+                "My flight was cancelled, what now?",
+                "We rebook you on the next available flight for free; if you prefer, we refund the ticket in full.",
+            ),
+            (
+                "My bag did not arrive, what should I do?",
+                "Report it at the baggage desk or online within 24 hours with your bag tag number.",
+            ),
+            (
+                "Why was I charged for a seat?",
+                "Seats chosen in advance cost 6 to 25; if you did not choose one, we refund the seat charge.",
+            ),
+            (
+                "How much luggage can I bring?",
+                "One cabin bag of up to 8 kg; checked bags of up to 23 kg can be added.",
+            ),
+            (
+                "Can I get compensation for a delay?",
+                "For delays over 3 hours you can claim under My Bookings > Claims.",
+            ),
+        ],
+    },
+    "food_delivery": {
+        "about": "{b} delivers food from local restaurants in about 30 minutes.",
+        "sections": [
+            (1, "Problems with an order", ""),
+            (
+                2,
+                "Cold or damaged food",
+                "If your order arrived cold or spilled, send a photo in this chat within 24 hours and we "
+                "refund the affected items.",
+            ),
+            (
+                2,
+                "Missing items",
+                "If an item such as fries or a drink is missing from your order, tell us which one and we "
+                "refund it at once.",
+            ),
+            (
+                2,
+                "Order never arrived",
+                "If your order never arrived but shows as delivered, we check the courier's GPS trace and "
+                "refund the full order, delivery fee included.",
+            ),
+            (
+                1,
+                "Delivery and tracking",
+                "You can follow your courier live on the map in the app; most deliveries take 25 to 45 "
+                "minutes.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds go back to your card within 3 to 5 business days, or at once as {b} credit if you "
+                "prefer.",
+            ),
+            (
+                1,
+                "Billing",
+                "The delivery fee is shown before you pay; {b} Plus members pay no delivery fee on orders "
+                "over 15.",
+            ),
+        ],
+        "hours": "we answer messages every day from 10:00 to 1:00, while restaurants deliver",
+        "faq": [
+            ("My order arrived cold.", "Send a photo within 24 hours and we refund the affected items."),
+            (
+                "Something is missing from my order.",
+                "Tell us which item is missing and we refund it at once.",
+            ),
+            (
+                "My order never arrived.",
+                "We check the courier's GPS trace and refund the full order, delivery fee included.",
+            ),
+            ("Where is my courier?", "Open the order in the app to follow the courier live on the map."),
+            ("How fast is a refund?", "3 to 5 business days to your card, or at once as credit."),
+        ],
+    },
+    "telecom": {
+        "about": "{b} provides fiber internet, mobile plans and TV.",
+        "sections": [
+            (
+                1,
+                "Internet down or slow",
+                "If the internet is down at your place, unplug the router for 30 seconds and check the "
+                "outage map in the app. If it is still down after an hour, message us and we open a repair "
+                "ticket; an outage longer than 24 hours is credited on your next bill.",
+            ),
+            (1, "Bills and charges", ""),
+            (
+                2,
+                "Roaming charges",
+                "Roaming charges appear when your phone connects to a network abroad. If your bill shows "
+                "roaming charges you did not make, send us the bill number and we review the usage and "
+                "correct the bill.",
+            ),
+            (
+                2,
+                "Paying your bill",
+                "Bills are issued on the 1st and paid by direct debit on the 15th; you can see every bill "
+                "in the app under Billing.",
+            ),
+            (
+                1,
+                "Installation appointments",
+                "A technician visits between 8:00 and 18:00 on the day you choose. If your fiber install "
+                "was missed, we book a new visit within 3 days and waive the installation fee.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Credits and refunds for outages or wrong charges appear on your next bill, or are paid to "
+                "your account within 5 business days if you have left {b}.",
+            ),
+        ],
+        "hours": "technical support answers 24 hours a day; billing questions Monday to Saturday 8:00-20:00",
+        "faq": [
+            (
+                "My internet is down.",
+                "Unplug the router for 30 seconds and check the outage map; if it is still down after an hour, we open a repair ticket.",
+            ),
+            (
+                "Why are there roaming charges on my bill?",
+                "Your phone connected to a network abroad; if you did not make them, send the bill number and we correct the bill.",
+            ),
+            (
+                "The technician did not come for my install.",
+                "We book a new visit within 3 days and waive the installation fee.",
+            ),
+            ("When is my bill paid?", "Bills are issued on the 1st and paid by direct debit on the 15th."),
+            (
+                "Do I get money back for an outage?",
+                "Outages longer than 24 hours are credited on your next bill.",
+            ),
+        ],
+    },
+    "phones": {
+        "about": "{b} sells its own smartphones online, with a 2-year warranty.",
+        "sections": [
+            (
+                1,
+                "Charging and battery",
+                "If your phone will not charge after a software update, try another cable and charger, "
+                "then restart it by holding the power button for 15 seconds. If it still does not charge, "
+                "book a free repair in the app.",
+            ),
+            (
+                1,
+                "Software updates",
+                "Updates install overnight when the phone is charging and on Wi-Fi; you can check for one "
+                "under Settings > System > Update.",
+            ),
+            (
+                1,
+                "Damaged on arrival",
+                "If your phone or its screen arrived cracked or damaged, send a photo within 14 days of "
+                "delivery and we ship a replacement for free.",
+            ),
+            (
+                1,
+                "Warranty and repairs",
+                "Every {b} phone has a 2-year warranty that covers faults but not drops or water damage. "
+                "Repairs take 5 to 7 business days, with free shipping both ways.",
+            ),
+            (
+                1,
+                "Returns and refunds",
+                "You can return a phone within 30 days for a full refund; the refund reaches your card "
+                "within 5 business days after the phone arrives back.",
+            ),
+        ],
+        "hours": "we answer messages Monday to Saturday, 9:00-21:00",
+        "faq": [
+            (
+                "My phone stopped charging after the update.",
+                "Try another cable and charger and restart it; if it still will not charge, book a free repair.",
+            ),
+            (
+                "My screen arrived cracked.",
+                "Send a photo within 14 days of delivery and we ship a replacement for free.",
+            ),
+            ("What does the warranty cover?", "Faults for 2 years; not drops or water damage."),
+            ("Can I return my phone?", "Yes, within 30 days for a full refund."),
+            ("How long does a repair take?", "5 to 7 business days, with free shipping both ways."),
+        ],
+    },
+    "climate": {
+        "about": "{b} installs home solar panels and supplies green electricity with smart meters.",
+        "sections": [
+            (
+                1,
+                "Solar installation",
+                "Solar installs are scheduled 4 to 8 weeks after the site survey. If your solar install is "
+                "delayed, we tell you the new date and the reason, usually a parts shortage, and you can "
+                "cancel free of charge.",
+            ),
+            (
+                1,
+                "Meter readings",
+                "Your smart meter sends a reading every month. If a meter reading looks wrong, send a photo "
+                "of the meter display and we correct the bill within 5 business days.",
+            ),
+            (
+                1,
+                "Billing",
+                "Electricity bills are monthly and based on your meter readings; solar you export is paid "
+                "back as credit on the same bill.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Overpaid bills and cancelled install deposits are refunded to your bank account within "
+                "10 business days.",
+            ),
+        ],
+        "hours": "we answer messages Monday to Friday, 8:00-18:00",
+        "faq": [
+            (
+                "When will my solar panels be installed?",
+                "4 to 8 weeks after the site survey; we tell you if the date moves.",
+            ),
+            (
+                "My solar install is delayed.",
+                "We send the new date and the reason, and you can cancel free of charge.",
+            ),
+            (
+                "My meter reading looks wrong.",
+                "Send a photo of the meter display and we correct the bill within 5 business days.",
+            ),
+            ("How am I paid for the solar I export?", "As credit on your monthly bill."),
+            (
+                "How do I get my deposit back?",
+                "Cancelled install deposits are refunded within 10 business days.",
+            ),
+        ],
+    },
+    "books": {
+        "about": "{b} sells ebooks and audiobooks, with a monthly membership.",
+        "sections": [
+            (
+                1,
+                "Ebooks and your library",
+                "Ebooks you buy appear in your library within a few minutes. If an ebook order is not in "
+                "your library, sync the app by pulling down on the Library page and check that you are "
+                "signed in with the account you bought it with.",
+            ),
+            (
+                1,
+                "Membership",
+                "The membership renews every month on the day you joined and gives one credit for any "
+                "book. If your membership renewed twice, we refund the duplicate renewal within 3 to 5 "
+                "business days.",
+            ),
+            (
+                1,
+                "Refunds",
+                "You can return an ebook within 7 days of buying it if you have read less than a tenth of "
+                "it; the refund goes to your original payment method.",
+            ),
+        ],
+        "hours": "we answer messages every day, 8:00-22:00",
+        "faq": [
+            (
+                "My ebook is not in my library.",
+                "Pull down on the Library page to sync, and check you are signed in with the account you bought it with.",
+            ),
+            ("My membership renewed twice.", "We refund the duplicate renewal within 3 to 5 business days."),
+            ("When does my membership renew?", "Every month on the day you joined."),
+            ("Can I return an ebook?", "Within 7 days, if you have read less than a tenth of it."),
+            ("Do membership credits expire?", "No, unused credits stay while your membership is active."),
+        ],
+    },
+    "pets": {
+        "about": "{b} delivers pet food subscriptions and books vet appointments.",
+        "sections": [
+            (
+                1,
+                "Food subscriptions",
+                "You can change the flavor, size or delivery date of a food subscription in the app. If "
+                "we shipped the wrong flavor, keep it or donate it and we send the right one for free.",
+            ),
+            (
+                1,
+                "Vet bookings",
+                "Vet bookings are listed under Appointments in the app. If a vet booking disappeared, the "
+                "clinic may have moved it; message us and we restore it or find the next free slot.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds for wrong or damaged deliveries go back to your card within 5 business days.",
+            ),
+        ],
+        "hours": "we answer messages every day, 8:00-20:00; for an emergency, call your nearest vet",
+        "faq": [
+            ("You sent the wrong flavor.", "Keep it or donate it, and we send the right flavor for free."),
+            (
+                "How do I change my subscription?",
+                "In the app you can change the flavor, size or delivery date.",
+            ),
+            (
+                "My vet booking disappeared.",
+                "The clinic may have moved it; we restore it or find the next free slot.",
+            ),
+            ("Can I pause deliveries?", "Yes, pause the subscription in the app for up to 3 months."),
+            ("How long does a refund take?", "Up to 5 business days to your card."),
+        ],
+    },
+    "transit": {
+        "about": "{b} runs the city's buses, trams and metro.",
+        "sections": [
+            (
+                1,
+                "Passes and tickets",
+                "A monthly pass is valid from the first to the last day of the month. If your monthly pass "
+                "does not scan at the gate, open it in the app and turn up the screen brightness; if it "
+                "still fails, show it to staff and send us the pass number.",
+            ),
+            (
+                1,
+                "Fares and card payments",
+                "You can tap a contactless card at the gate; fares are capped at the price of a day ticket. "
+                "If you were charged twice at the gate, the second tap is refunded automatically within 3 "
+                "days; otherwise send us the last four digits of the card and the time of travel.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds of unused passes and double charges go back to the card you paid with within 5 "
+                "business days.",
+            ),
+            (
+                1,
+                "Lost property",
+                "Items left on a bus, tram or train are kept for 30 days at the central station lost "
+                "property office.",
+            ),
+        ],
+        "hours": "we answer messages every day, 6:00-23:00, while services run",
+        "faq": [
+            (
+                "My monthly pass does not scan.",
+                "Turn up the screen brightness; if it still fails, show it to staff and send us the pass number.",
+            ),
+            ("I was charged twice at the gate.", "The second tap is refunded automatically within 3 days."),
+            ("Is there a daily fare cap?", "Yes, contactless fares are capped at the price of a day ticket."),
+            ("I lost something on a bus.", "Lost property is kept for 30 days at the central station."),
+            (
+                "Can I get a refund for an unused pass?",
+                "Yes, to the card you paid with within 5 business days.",
+            ),
+        ],
+    },
+    "coffee": {
+        "about": "{b} is a coffee chain with a mobile ordering app and a loyalty program.",
+        "sections": [
+            (
+                1,
+                "Loyalty points",
+                "You earn one point per drink, and ten points give a free drink; points appear within 24 "
+                "hours of an order. If loyalty points from an order are missing, send us the order number "
+                "and we add them by hand.",
+            ),
+            (
+                1,
+                "Mobile orders",
+                "A mobile order is made when you arrive within 100 m of the shop. If a mobile order was "
+                "never made, show the order at the counter and we make it at once, or we refund it in full.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds for mobile orders go back to your card or app balance within 3 business days.",
+            ),
+        ],
+        "hours": "we answer messages every day, 7:00-19:00",
+        "faq": [
+            ("My loyalty points are missing.", "Send us the order number and we add the points by hand."),
+            (
+                "My mobile order was never made.",
+                "Show the order at the counter and we make it at once, or refund it in full.",
+            ),
+            ("How many points for a free drink?", "Ten points, one per drink."),
+            ("When is my mobile order made?", "When you arrive within 100 m of the shop."),
+            ("How long does a refund take?", "Up to 3 business days to your card or app balance."),
+        ],
+    },
+    "movies": {
+        "about": "{b} streams films and series on a monthly subscription.",
+        "sections": [
+            (
+                1,
+                "Subscription and cancelling",
+                "You can cancel your subscription at any time under Account > Subscription and keep "
+                "watching until the end of the paid month. If your subscription was charged after you "
+                "cancelled, we refund that charge in full.",
+            ),
+            (
+                1,
+                "Streaming and buffering",
+                "If the stream keeps buffering, check that your connection gives at least 5 Mbps for HD, "
+                "restart the app and lower the quality under Settings. If it still buffers on a fast "
+                "connection, send us your account number and device.",
+            ),
+            (
+                1,
+                "Billing",
+                "Subscriptions are billed monthly on the day you joined; you can see every payment under "
+                "Account > Billing.",
+            ),
+            (
+                1,
+                "Refunds",
+                "Refunds of charges after cancelling, or of double charges, reach your card within 5 "
+                "business days.",
+            ),
+        ],
+        "hours": "we answer messages every day, 9:00-23:00",
+        "faq": [
+            ("I was charged after I cancelled.", "We refund that charge in full."),
+            (
+                "The stream keeps buffering.",
+                "Check for at least 5 Mbps, restart the app and lower the quality under Settings.",
+            ),
+            (
+                "How do I cancel my subscription?",
+                "Under Account > Subscription; you keep watching until the end of the paid month.",
+            ),
+            ("On how many screens can I watch?", "Two at once on the standard plan, four on premium."),
+            ("When am I billed?", "Monthly, on the day you joined."),
+        ],
+    },
+    "crypto": {
+        "about": "{b} is an exchange for buying, selling and storing crypto assets.",
+        "sections": [
+            (
+                1,
+                "Withdrawals",
+                "Withdrawals are sent within 30 minutes, but the blockchain can take longer to confirm them. "
+                "If a withdrawal is stuck for more than 24 hours, send us the withdrawal ID; we never ask for "
+                "your password or recovery phrase.",
+            ),
+            (
+                1,
+                "Verification",
+                "To finish verification, upload a photo of your ID and a selfie in good light. If you "
+                "cannot finish verification, check that the ID has not expired and that the photo shows all "
+                "four corners.",
+            ),
+            (
+                1,
+                "Fees",
+                "Trading fees are 0.1% per trade; withdrawal fees depend on the network and are shown "
+                "before you confirm.",
+            ),
+            (
+                1,
+                "Refunds",
+                "A deposit we cannot credit, for example to the wrong network, is returned to the sending "
+                "address within 5 business days, minus the network fee.",
+            ),
+        ],
+        "hours": "we answer messages 24 hours a day, every day",
+        "faq": [
+            (
+                "My withdrawal is stuck.",
+                "After 24 hours, send us the withdrawal ID; we never ask for your password.",
+            ),
+            (
+                "I cannot finish verification.",
+                "Check that your ID has not expired and that the photo shows all four corners.",
+            ),
+            ("What are the trading fees?", "0.1% per trade."),
+            (
+                "How long does a withdrawal take?",
+                "It is sent within 30 minutes; the blockchain may take longer to confirm.",
+            ),
+            (
+                "I sent a deposit to the wrong network.",
+                "We return it to the sending address within 5 business days, minus the network fee.",
+            ),
+        ],
+    },
+}
+KB_COMMON = [
+    (
+        1,
+        "Account and login",
+        "To reset your password, choose Forgot password on the login screen; the link is valid for 30 "
+        "minutes. If you no longer have access to your email address, message us and we verify you another "
+        "way.",
+    ),
+    (
+        1,
+        "Opening hours and contact",
+        "{b} customer service: {hours}. You can also email support@{domain}.example.",
+    ),
+    (
+        1,
+        "Talking to a person",
+        "Write 'agent' in this chat and a member of the {b} support team takes over, usually within 10 "
+        "minutes during opening hours. We never ask for your password in a message.",
+    ),
+]
+KB_COMMON_FAQ = [
+    ("How do I talk to a person?", "Write 'agent' in this chat and a member of the support team takes over."),
+    (
+        "How do I reset my password?",
+        "Choose Forgot password on the login screen; the link is valid for 30 minutes.",
+    ),
+]
+
+
+def knowledge_base(business: str) -> dict[str, str]:
+    """The knowledge-base files of a business of BUSINESSES (its handle): {file name: text},
+    a help page `<Handle>.md` and an FAQ `<Handle>-faq.jsonl`. Deterministic."""
+    sector = dict(BUSINESSES).get(business)
+    if sector is None:
+        raise ValueError(f"{business}: not a business of the sample network ({', '.join(dict(BUSINESSES))})")
+    kb = KB_SECTORS[sector]
+    fill = {"b": business, "hours": kb["hours"], "domain": business.lower()}
+    have = {h for _, h, _ in kb["sections"]}
+    sections = [*kb["sections"], *(s for s in KB_COMMON if s[1] not in have)]
+    md = [f"{kb['about'].format(**fill)}", ""]
+    for level, heading, text in sections:
+        md += [f"{'#' * level} {heading}", ""]
+        if text:
+            md += [text.format(**fill), ""]
+    faq = [
+        json.dumps({"question": q.format(**fill), "answer": a.format(**fill)}, ensure_ascii=False)
+        for q, a in [*kb["faq"], *KB_COMMON_FAQ][:8]
+    ]
+    return {f"{business}.md": "\n".join(md), f"{business}-faq.jsonl": "".join(line + "\n" for line in faq)}
+
+
+def write_knowledge_bases(out: str | os.PathLike) -> list[Path]:
+    """Write every business's knowledge base under `out` (the `kb/` folder of a sample)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for handle, _ in BUSINESSES:
+        for name, text in knowledge_base(handle).items():
+            write_text(out / name, text)
+            paths.append(out / name)
+    return paths
+
+
 def write_network(out: str | os.PathLike, n_posts: int = 2000, seed: int = 0) -> Network:
-    """Write posts.jsonl, users.jsonl, dms.jsonl, conversations.jsonl and exports/ under `out`."""
+    """Write posts.jsonl, users.jsonl, dms.jsonl, conversations.jsonl, exports/ and kb/ (each
+    business's knowledge base: `knowledge_base`) under `out`."""
     net = build_network(n_posts, seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -991,6 +1664,7 @@ def write_network(out: str | os.PathLike, n_posts: int = 2000, seed: int = 0) ->
     _write_jsonl(out / "dms.jsonl", net.dms)
     _write_jsonl(out / "conversations.jsonl", net.conversations)
     write_platform_exports(net, out / "exports")
+    write_knowledge_bases(out / "kb")
     return net
 
 

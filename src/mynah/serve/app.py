@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mynah.serve import chat, detect, ops, social
+from mynah.serve import chat, console, detect, ops, social, webhooks
 from mynah.serve.context import (  # noqa: F401 (Limits and load_keys: the CLI's names for them)
     APIError,
     Limits,
@@ -55,6 +55,7 @@ def create_app(
     detect_per_minute: float = 120,
     guard=None,
     mastodon_max_characters: int | None = None,
+    agents: dict | None = None,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
@@ -63,7 +64,10 @@ def create_app(
     and /v1/detect answers for it; `mynah serve` always passes one unless --no-watermark.
     `watermark_delta` overrides the bias (the detector needs only gamma, so any delta is
     detected by the same key). With `guard` (a safety.guard.Guard, loaded), every request
-    and answer goes through the policy layer; `mynah serve` passes one unless --no-policy."""
+    and answer goes through the policy layer; `mynah serve` passes one unless --no-policy.
+    With `agents` ({"config": a social.config.PlatformConfig, "state_dir", "self_url"}), the
+    X webhook and the operator console are served, and the X account's events are answered
+    by the agents' workers, which generate through this server's own API (`self_url`)."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -98,6 +102,20 @@ def create_app(
         ctx.guard, guard.metrics = guard, metrics
     metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
+    if agents is not None:
+        import secrets
+
+        from mynah.social.host import build
+
+        # the agents call this server like any client; with keys on they get one of their
+        # own, made for this process and never written anywhere
+        own_key = None
+        if ctx.keys:
+            own_key = secrets.token_urlsafe(32)
+            ctx.keys.append(own_key.encode())
+        ctx.agents = build(
+            agents["config"], agents["state_dir"], agents["self_url"], own_key, ("x",), embedder=embedder
+        )
 
     def load() -> None:
         try:
@@ -136,12 +154,16 @@ def create_app(
                 embedder.model  # noqa: B018 - load the query encoder before the first request
                 worker.start()
             state.ready.set()
+            if ctx.agents is not None:
+                ctx.agents.runner.start()
         except Exception as e:  # shown by /health and every request, instead of a dead thread
             state.load_error = f"{type(e).__name__}: {e}"
 
     async def lifespan(app: FastAPI):
         threading.Thread(target=load, name="mynah-load", daemon=True).start()
         yield
+        if ctx.agents is not None:
+            ctx.agents.stop()
         if state.scheduler is not None:
             state.scheduler.stop()
         if worker is not None:
@@ -156,6 +178,8 @@ def create_app(
     app.include_router(ops.router)
     app.include_router(detect.router)
     app.include_router(social.router)
+    app.include_router(webhooks.router)
+    app.include_router(console.router)
 
     # -- errors in OpenAI's shape -------------------------------------------------------
 

@@ -94,6 +94,7 @@ class ServeContext:
     guard: object | None = None  # a safety.guard.Guard: the policy layer (None: --no-policy)
     # a Mastodon instance's own post length (its /api/v2/instance), with --mastodon-instance
     mastodon_max_characters: int | None = None
+    agents: object | None = None  # a social.host.AgentHost, with --platform-config
 
     def processors(self) -> list:
         """The processors every generation gets (grounded answers add theirs before)."""

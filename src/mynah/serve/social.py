@@ -84,7 +84,35 @@ class SummarizeRequest(_Social):
 
 
 class ExplainRequest(_PostOrText):
-    pass
+    # the user's own words when they differ from the text explained (the mention agent's
+    # "is this true?" under someone's post): checked by the policy layer, not in the prompt,
+    # which stays the trained "What is post [1] about?"
+    question: str | None = Field(None, max_length=MAX_INSTRUCTIONS)
+
+
+class Message(_Request):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_INSTRUCTIONS)
+
+
+class Document(_Request):
+    id: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=4000)
+    title: str | None = None
+    author: str | None = None
+    url: str | None = None
+
+
+class SupportRequest(_Social):
+    messages: list[Message] = Field(min_length=1, max_length=64)
+    documents: list[Document] = Field(max_length=16)
+    business: str | None = None
+
+    @model_validator(mode="after")
+    def _last(self):
+        if self.messages[-1].role != "user" or not self.messages[-1].content.strip():
+            raise ValueError("the last message must be the customer's (role user), not empty")
+        return self
 
 
 class CountRequest(_Request):
@@ -226,11 +254,32 @@ async def explain(req: ExplainRequest, request: Request, ctx: Ctx):
     msgs = tools.explain_messages(rule, _lang(req, target.text))
     from mynah.posts.search import Hit
 
+    # the asker's words when given, else the text asked about (a stored post is the
+    # platform's, not a request, and is not checked)
+    asked = req.question or req.text
+    pol = (
+        await _policy(ctx, asked, rid, "social.explain", "question" if req.question else "text")
+        if asked
+        else None
+    )
     hits = [Hit(p, 0.0) for p in [target, *more]]
-    return await _generate(ctx, request, req, st, rid, "explain", rule, msgs, hits, target=target)
+    return await _generate(ctx, request, req, st, rid, "explain", rule, msgs, hits, target=target, pol=pol)
 
 
-async def _policy(ctx: ServeContext, text: str, rid: str, endpoint: str):
+@router.post("/v1/social/support")
+async def support(req: SupportRequest, request: Request, ctx: Ctx):
+    """A customer's conversation answered from the business's knowledge-base sections
+    (`documents`, found by the caller's own search: social/kb.py), quoted and cited as [n]."""
+    rule, st, rid = _start(ctx, request, req)
+    pol = await _policy(ctx, req.messages[-1].content, rid, "social.support", "messages")
+    msgs = tools.support_messages([m.model_dump() for m in req.messages], rule, req.business)
+    from mynah.posts.search import Hit
+
+    hits = [Hit(tools.section_post(d.model_dump()), 0.0) for d in req.documents]
+    return await _generate(ctx, request, req, st, rid, "support", rule, msgs, hits, pol=pol)
+
+
+async def _policy(ctx: ServeContext, text: str, rid: str, endpoint: str, param: str = "instructions"):
     if ctx.guard is None:
         return None
     from mynah.serve.policy import Memo, PolicyRun
@@ -238,7 +287,7 @@ async def _policy(ctx: ServeContext, text: str, rid: str, endpoint: str):
     pol = await PolicyRun.check(ctx.guard, text, rid, endpoint, Memo(ctx.guard.embedder))
     if pol.refused:
         d = pol.decision
-        raise APIError(400, d.message, "invalid_request_error", "instructions", "content_policy_violation")
+        raise APIError(400, d.message, "invalid_request_error", param, "content_policy_violation")
     return pol
 
 
