@@ -101,3 +101,54 @@ def test_three_languages(convs):
     assert "Write a post" in users or "Post something" in users or "Tweet about" in users
     assert re.search(r"Schreib|Entwirf|Fasse|Worum|Schlag", users)
     assert re.search(r"Escribe|Redacta|Resume|De qué|Sugiere", users)
+
+
+def test_support_conversations_are_the_dm_agents_prompt_over_its_own_search(
+    post_db, sample_dir, trained, tmp_path
+):
+    """The DM agent's task is trained on what the agent sends /v1/social/support: the
+    customer's message under social/tools.support_messages, the sections its knowledge-base
+    search finds (support_documents) as the block, and an answer that quotes the best of
+    them verbatim under its number."""
+    from mynah.posts.search import Hit
+    from mynah.social.agents import support_documents
+    from mynah.train.grounded import _support_material
+
+    store = SQLiteStore(post_db)
+    tok = Tokenizer.load(trained)
+    enc = lambda m: tok.encode_chat(m, add_generation_prompt=True)[0]  # noqa: E731
+    kb, dms = _support_material(sample_dir, tmp_path / "sft.jsonl")
+    b = SocialBuilder(store, load_labels(sample_dir), enc, 512, seed=1, kb=kb, dms=dms)
+    got = [c for c in (b.conversation("support") for _ in range(30)) if c]
+    assert len(got) >= 20
+    by_text = {m["text"]: m for m in b.dms}
+    for c in got:
+        msgs = c["messages"]
+        customer = msgs[-2]["content"]
+        dm = by_text[customer]
+        rule = rule_for(
+            {"X": "x", "Bluesky": "bluesky", "Mastodon": "mastodon"}[
+                msgs[0]["content"].split(" for ")[1].split(",")[0]
+            ]
+        )
+        found = kb.search(customer, k=3, doc=dm["recipient"])
+        docs = support_documents(found.hits)
+        block = next(x["content"] for x in msgs if "<posts>" in x["content"])
+        want = tools.with_posts(
+            tools.support_messages([{"role": "user", "content": customer}], rule),
+            [Hit(tools.section_post(d), 0.0) for d in docs],
+            400,
+            "support",
+        )
+        assert (
+            block in [x["content"] for x in want] or block.split("\n")[0] == want[1]["content"].split("\n")[0]
+        )
+        assert all(
+            f"@{dm['recipient']}," in line for line in block.splitlines()[2:-1] if line.startswith("[")
+        )
+        answer = msgs[-1]["content"]
+        sources = [Source(int(n), a, t) for n, a, t in _POST.findall(block)]
+        assert 1 in analyze(answer, sources)[0]  # a verbatim quote of section [1], marked
+        assert rule.fits(answer)
+    kb.close()
+    store.close()

@@ -278,10 +278,13 @@ class Agents:
         conv.customer_id = e.sender_id
         conv.ref = {**(conv.ref or {}), **e.ref}
         msgs: list[tuple] = [("customer", e.text, None)]
-        word = _word(e.text)
+        word = _word(_HANDLE.sub(" ", e.text))  # "@mynah STOP" on Mastodon, where a DM mentions us
+
+        # a Mastodon DM is a direct status: it reaches only the accounts it mentions
+        prefix = f"@{conv.customer} " if e.platform == "mastodon" and conv.customer else ""
 
         def send(text: str, role: str = "bot", cites=None, note: str = "") -> Plan:
-            text = fit(text, rule)
+            text = fit(prefix + text if prefix and not text.startswith(prefix) else text, rule)
             s = Send(
                 f"{e.platform}:{e.id}:0", e.platform, "dm", text, e.conversation, dict(conv.ref), e.sender_id
             )
@@ -314,10 +317,7 @@ class Agents:
         found = self.kb.search(e.text, k=cfg.kb_k, embedder=self.embedder, doc=cfg.business)
         if not found.confident:
             return hand_off(f"no relevant section ({found.reason})")
-        docs = [
-            {"id": h.post.id, "title": h.post.text.split(": ", 1)[0], "text": h.post.text, "url": h.post.url}
-            for h in found.hits
-        ]
+        docs = support_documents(found.hits)
         history = [
             {"role": "user" if m["role"] == "customer" else "assistant", "content": m["text"]}
             for m in self.state.transcript(e.platform, e.conversation, cfg.history)
@@ -325,7 +325,9 @@ class Agents:
         ] + [{"role": "user", "content": e.text}]
         sources_room = rule.count(sources_line(docs)) if docs else 0
         try:
-            a = self.brain.support(history, docs, rule, max(32, rule.limit - sources_room))
+            a = self.brain.support(
+                history, docs, rule, max(32, rule.limit - sources_room - rule.count(prefix))
+            )
         except Refused as r:
             conv.status, conv.reason = "human", "the policy layer refused the request"
             return send(str(r), "bot", None, "refused by the policy layer; handed to a person")
@@ -337,6 +339,21 @@ class Agents:
         if not a.text.strip() or conv.unanswered >= cfg.handoff_after_turns:
             return hand_off(f"{conv.unanswered} answers in a row cited no section")
         return send(text, "bot", cites, f"answered citing {len(cited)} section(s)")
+
+
+def support_documents(hits) -> list[dict]:
+    """The knowledge base's sections as /v1/social/support takes them (the agent's request
+    and the chat-tuning data, train/social.py, both build them here)."""
+    return [
+        {
+            "id": h.post.id,
+            "title": h.post.text.split(": ", 1)[0],
+            "text": h.post.text,
+            "author": h.post.author,  # the business: the block shows it as a post's author
+            "url": h.post.url,
+        }
+        for h in hits
+    ]
 
 
 def sources_line(cites: list[dict]) -> str:

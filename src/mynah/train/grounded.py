@@ -792,8 +792,11 @@ def write_grounded(
         # the writing tools' conversations, through their endpoints' prompt code (train/social.py)
         from mynah.train.social import SocialBuilder, social_conversations
 
-        sb = SocialBuilder(store, b.labels, b.encode, context, seed, embedder)
+        kb, dms = _support_material(Path(sample_dir), Path(out))
+        sb = SocialBuilder(store, b.labels, b.encode, context, seed, embedder, kb=kb, dms=dms)
         rows += [json.dumps(c, ensure_ascii=False) for c in social_conversations(sb, social, progress)]
+        if kb is not None:
+            kb.close()
     if extra:
         # The reply and support conversations stay, in their own form, at a third of the
         # grounded ones: enough to keep those skills, few enough to leave the steps to grounding.
@@ -808,3 +811,26 @@ def write_grounded(
     random.Random(seed).shuffle(rows)
     write_text(out, "\n".join(rows) + "\n")
     return len(rows)
+
+
+def _support_material(sample_dir: Path, out: Path):
+    """The sample's knowledge bases (each business's files under its own name, as the
+    README's `mynah kb ingest --name` does) in a store beside `out`, and its DMs; (None, [])
+    for a sample without kb/."""
+    kb_dir = sample_dir / "kb"
+    if not kb_dir.is_dir() or not (sample_dir / "dms.jsonl").exists():
+        return None, []
+    from mynah.sample import BUSINESSES
+    from mynah.social.kb import KnowledgeBase
+
+    kb = KnowledgeBase.open(out.with_name(out.stem + "-kb.db"))
+    for handle, _ in BUSINESSES:
+        files = sorted(kb_dir.glob(f"{handle}*"))
+        if files:
+            kb.ingest(files, embed=False, name=handle, log=lambda *a: None)
+    dms = [
+        json.loads(line)
+        for line in (sample_dir / "dms.jsonl").read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    return kb, dms

@@ -11,7 +11,11 @@ sample network, whose posts carry their topic and kind:
 - replies: a reply the network really has to that post, without its leading @mention;
 - summarize: the conversation's posts quoted verbatim, each marked with its number;
 - explain: the post's topic, then verbatim quotes of it and of a related post on the
-  same topic, marked.
+  same topic, marked;
+- support: a customer's first DM to a business of the network, with the sections that the
+  DM agent's own knowledge-base search finds for it (social/kb.py, social/agents.py:
+  support_documents), answered by quoting the best section verbatim under its number. A
+  DM the search is not confident about is not trained: the agent hands those to a person.
 In English, German and Spanish, on all three platforms, each answer within the platform's
 length rule.
 """
@@ -74,6 +78,12 @@ EXPLAIN = {
     "es": {"about": "Trata de {t}: ", "one": '@{a} escribe "{q}" [{n}].', "also": ' @{a} añade "{q}" [{n}].'},
 }
 TASKS = ["compose", "compose", "compose", "replies", "replies", "summarize", "explain"]
+SUPPORT = [
+    'Sorry about that. Our help page says: "{q}" [{n}].',
+    'Thanks for reaching out. "{q}" [{n}].',
+    'I am sorry for the trouble. "{q}" [{n}].',
+    'Thanks for your message. Here is what applies: "{q}" [{n}].',
+]
 _URL = re.compile(r"\s*https?://\S+")
 _NUMBERED = re.compile(r"^\d+/\d+\s+")
 _MENTION = re.compile(r"^(?:@\w+\s+)+")
@@ -90,8 +100,17 @@ class SocialBuilder:
         context: int,
         seed: int = 0,
         embedder=None,
+        kb=None,
+        dms: list[dict] = (),
     ):
         self.store, self.labels, self.encode, self.context = store, labels, encode, context
+        # the DM agent's task: a knowledge base of the network's businesses and the
+        # customers' first messages to them
+        self.kb = kb
+        firsts: dict[str, dict] = {}
+        for m in dms:
+            firsts.setdefault(m["conversation_id"], m)
+        self.dms = [m for m in firsts.values() if kb is not None]
         self.r = random.Random(seed)
         self.embedder = embedder
         # the network's posts that made it into the store, and their keys there (a sample
@@ -129,6 +148,36 @@ class SocialBuilder:
 
     def conversation(self, task: str) -> dict | None:
         return getattr(self, "_" + task)()
+
+    def tasks(self) -> list[str]:
+        return TASKS + (["support", "support"] if self.dms else [])
+
+    def _support(self) -> dict | None:
+        from mynah.social.agents import support_documents
+        from mynah.social.kb import title_of
+
+        r = self.r
+        dm = r.choice(self.dms)
+        found = self.kb.search(dm["text"], k=3, doc=dm["recipient"])  # as the agent searches
+        if not found.confident:
+            return None
+        rule = self._rule()
+        msgs = tools.support_messages([{"role": "user", "content": dm["text"]}], rule)
+        docs = support_documents(found.hits)
+        g = self._fit("support", msgs, [Hit(tools.section_post(d), 0.0) for d in docs], rule)
+        if not g.hits:
+            return None
+        sources = g.sources()
+        # the section the search ranks first, quoted where it has the DM's words
+        q = quotable(sources[0].text, prefer=dm["text"])
+        if not q or q == title_of(g.hits[0].post):
+            q = quotable(sources[0].text.split(": ", 1)[-1], prefer=dm["text"])
+        if not q:
+            return None
+        answer = r.choice(SUPPORT).format(q=q, n=1)
+        if not rule.fits(answer) or not _strict_ok(answer, sources):
+            return None
+        return self._shown("support", msgs, g, answer)
 
     def _compose(self) -> dict | None:
         r = self.r
@@ -268,7 +317,7 @@ def social_conversations(builder: SocialBuilder, n: int, progress: bool = True) 
     tries = 0
     while len(out) < n and tries < 6 * n:
         tries += 1
-        conv = builder.conversation(builder.r.choice(TASKS))
+        conv = builder.conversation(builder.r.choice(builder.tasks()))
         if conv is not None:
             out.append(conv)
             bar.update(1)
