@@ -209,6 +209,10 @@ def cmd_demo(a) -> None:
         cmd_sample(argparse.Namespace(out=data, posts=a.posts, seed=0))
     else:
         print(f"[1/5] reusing sample network in {data}")
+    if not (data / "kb").is_dir():  # a sample made before the businesses had knowledge bases
+        from mynah.sample import write_knowledge_bases
+
+        write_knowledge_bases(data / "kb")
     if not is_finished(base):
         print(f"[2/5] pretraining recipe 'demo' (tiny with a 512-token context) -> {base}")
         pretrain(
@@ -460,13 +464,32 @@ def cmd_agents_run(a) -> int:
 
 def cmd_fake(a) -> int:
     """A fake platform on 127.0.0.1 for the walkthrough and the tests."""
+
+    def read(path):
+        return Path(path).read_text(encoding="utf-8").strip() if path else None
+
     if a.platform == "x":
-        from mynah.social.fakes import x as fake
+        from mynah.social.fakes import x
+
+        x.main(
+            a.port,
+            a.consumer_key_file,
+            a.consumer_secret_file,
+            a.access_token_file,
+            a.access_token_secret_file,
+            webhook_url=a.webhook_url,
+            echo_own=True,  # as X does: the account's own posts and DMs come back to its webhook
+        )
     elif a.platform == "bluesky":
-        from mynah.social.fakes import bluesky as fake
+        from mynah.social.fakes import bluesky
+
+        bluesky.main(
+            a.port, handle=a.handle or "mynah.test", app_password=read(a.secret_file) or "app-pass-word"
+        )
     else:
-        from mynah.social.fakes import mastodon as fake
-    fake.main(port=a.port, **{k: v for k, v in vars(a).items() if k.startswith("opt_") and v is not None})
+        from mynah.social.fakes import mastodon
+
+        mastodon.main(a.port, token=read(a.secret_file) or "fake-token")
     return 0
 
 
@@ -872,6 +895,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fake", help="a fake X, Bluesky or Mastodon on 127.0.0.1 (walkthrough and tests)")
     p.add_argument("platform", choices=["x", "bluesky", "mastodon"])
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--webhook-url", default=None, help="x: where it delivers Account Activity events")
+    for name in ("consumer-key", "consumer-secret", "access-token", "access-token-secret"):
+        p.add_argument(f"--{name}-file", default=None, help=f"x: the app's {name.replace('-', ' ')}")
+    p.add_argument("--handle", default=None, help="bluesky: the assistant's handle (default mynah.test)")
+    p.add_argument(
+        "--secret-file", default=None, help="bluesky: the app password; mastodon: the access token"
+    )
     p.set_defaults(fn=cmd_fake)
 
     p = sub.add_parser(
