@@ -4,7 +4,8 @@ A real `mynah serve --platform-config` of the demo model (policy and watermark o
 a fake X on 127.0.0.1 that signs its deliveries as X does. The burst: --events Account
 Activity deliveries (DMs to a business from as many customers, and mentions under other
 people's posts), of which 10% are a delivery repeated (same event id) and 5% carry a bad
-signature, sent by 8 concurrent senders while the agents generate. Measured:
+signature, sent at --rate a second (default 50, each at its time whatever the answers
+before it, as X sends; --rate 0: a flood from 8 senders) while the agents generate. Measured:
 
 - the webhook's acknowledgement time (client side, p50 / p95; target p95 <= 50 ms), and a
   CRC challenge's (20 during the burst; X allows 3 s);
@@ -95,7 +96,6 @@ api_base = "{api_base}"
 kb = "kb.db"
 business = "NovaBank"
 operator_key_file = "op"
-workers = 16
 """
     )
     return tmp / "platform.toml"
@@ -183,16 +183,25 @@ def burst(fake, n: int, seed: int) -> list[dict]:
     return ordered + later
 
 
-def send_all(url: str, deliveries: list[dict], retry_down: bool, on_half=None) -> tuple[list[float], dict]:
-    """POST every delivery (8 senders); ack times of the 200s and 401s; status counts.
-    `retry_down`: a delivery that finds no server is sent again until it gets an answer."""
+def send_all(
+    url: str, deliveries: list[dict], retry_down: bool, on_half=None, rate: float | None = None
+) -> tuple[list[float], dict]:
+    """POST every delivery; ack times of the 200s and 401s; status counts. `rate`: deliveries
+    a second, each sent at its time whatever the answers before it (as X sends them);
+    None: as fast as 8 senders can (a flood). `retry_down`: a delivery that finds no
+    server is sent again until it gets an answer."""
     lat: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     done = [0]
     client = httpx.Client(timeout=30)
 
-    def one(d):
+    start = time.perf_counter()
+
+    def one(item):
+        i, d = item
+        if rate is not None:
+            time.sleep(max(0.0, start + i / rate - time.perf_counter()))
         while True:
             t0 = time.perf_counter()
             try:
@@ -215,19 +224,20 @@ def send_all(url: str, deliveries: list[dict], retry_down: bool, on_half=None) -
                     threading.Thread(target=on_half, daemon=True).start()
             return
 
-    with ThreadPoolExecutor(8) as ex:
-        list(ex.map(one, deliveries))
+    with ThreadPoolExecutor(8 if rate is None else 32) as ex:
+        list(ex.map(one, enumerate(deliveries)))
     return lat, statuses
 
 
 def crc_probe(url: str, stop: threading.Event, out: list[float]) -> None:
     from mynah.social.platforms.x import crc_response
 
+    client = httpx.Client(timeout=10)  # one client, as X keeps its connections
     while not stop.is_set() and len(out) < 20:
         token = f"tok{len(out)}"
         t0 = time.perf_counter()
         try:
-            r = httpx.get(url, params={"crc_token": token}, timeout=10)
+            r = client.get(url, params={"crc_token": token})
             if r.json() == crc_response(CS, token):
                 out.append(time.perf_counter() - t0)
         except (httpx.HTTPError, ValueError):
@@ -262,14 +272,17 @@ def check(fake, deliveries: list[dict], state: Path) -> dict:
         elif s.get("in_reply_to_tweet_id"):
             replies[s["in_reply_to_tweet_id"]] = replies.get(s["in_reply_to_tweet_id"], 0) + 1
     st = AgentState(state / "agents.db")
-    stored = {r[0] for r in st.q("SELECT id FROM inbox")}
+    stored = {r[0]: (r[1], r[2]) for r in st.q("SELECT id, status, note FROM inbox")}
     failed = st.q("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")[0][0]
     st.close()
     valid = {d["event"]["id"]: d["event"] for d in deliveries if d["valid"]}
     bad = [d["event"] for d in deliveries if not d["valid"]]
-    counts = []
+    counts, why = [], {}
     for e in valid.values():
         counts.append(dms.get(e["uid"], 0) if e["kind"] == "dm" else replies.get(e["id"], 0))
+        if counts[-1] != 1:  # what the inbox says of an event not answered exactly once
+            key = f"{e['kind']}: " + " / ".join(str(x) for x in stored.get(e["id"], ("not stored",)))
+            why[key] = why.get(key, 0) + 1
     return {
         "valid_events": len(valid),
         "answered_exactly_once": sum(c == 1 for c in counts),
@@ -282,6 +295,7 @@ def check(fake, deliveries: list[dict], state: Path) -> dict:
         "answers": len(fake.sent),
         "answers_over_280": over,
         "outbox_failed": failed,
+        "not_exactly_once": why,
     }
 
 
@@ -340,7 +354,9 @@ def run(args, kill: bool, seed: int) -> dict:
     probe = threading.Thread(target=crc_probe, args=(url, stop, crc), daemon=True)
     t0 = time.time()
     probe.start()
-    lat, statuses = send_all(url, deliveries, retry_down=kill, on_half=kill_and_restart if kill else None)
+    lat, statuses = send_all(
+        url, deliveries, retry_down=kill, on_half=kill_and_restart if kill else None, rate=args.rate
+    )
     acked = time.time()
     if kill:
         while "up" not in restarted:
@@ -370,7 +386,7 @@ def run(args, kill: bool, seed: int) -> dict:
     # the baseline: the same deliveries to a bare receiver
     bport = free_port()
     bare = bare_receiver(bport)
-    blat, _ = send_all(f"http://127.0.0.1:{bport}/webhooks/x", deliveries, retry_down=False)
+    blat, _ = send_all(f"http://127.0.0.1:{bport}/webhooks/x", deliveries, retry_down=False, rate=args.rate)
     bare.terminate()
     out["bare_ack_p95_ms"] = round(1000 * pct(blat, 0.95), 1)
     out["ack_p95_ratio"] = round(out["ack_p95_ms"] / out["bare_ack_p95_ms"], 2)
@@ -393,10 +409,14 @@ def main() -> int:
     ap.add_argument("--kb-dir", default="runs/demo/sample/kb")
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--drain-timeout", type=float, default=1800)
+    ap.add_argument(
+        "--rate", type=float, default=50, help="deliveries a second (0: a flood, as fast as 8 senders can)"
+    )
     ap.add_argument("--parts", default="burst,kill")
     ap.add_argument("--keep", action="store_true", help="keep the deployments' folders")
     ap.add_argument("--out", default=None, help="write the figures as JSON here")
     args = ap.parse_args()
+    args.rate = args.rate or None
     print(f"# agents benchmark, {platform.node()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
     results = {}
     for i, part in enumerate(args.parts.split(",")):

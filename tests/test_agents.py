@@ -36,6 +36,15 @@ from serve_helpers import LiveServer, free_port
 pytestmark = pytest.mark.slow
 
 CK, CS, AT, ATS = "ck-test", "cs-test-secret", "at-test", "ats-test-secret"
+POLICY = """version = "test-agents"
+
+[[rules]]
+id = "t-1"
+category = "impersonation"
+stage = "input"
+pattern = "(?i)launch codes"
+text = "No launch codes."
+"""
 OPERATOR = "op-key-123"
 
 
@@ -111,8 +120,18 @@ def dep(talker, post_db, sample_dir, tmp_path_factory):
     fake, running = _fake_x()
     toml = _toml(tmp, running.url, _kb(sample_dir, tmp))
     db = copy_store(post_db, tmp / "db")
+    # an operator's own input rule: a request the policy layer refuses, whatever the classifier says
+    (tmp / "policy.toml").write_text(POLICY)
     server = LiveServer(
-        _model(talker, tmp), "--posts", str(db), "--platform-config", str(toml), key="sk-agents", tmp=tmp
+        _model(talker, tmp),
+        "--posts",
+        str(db),
+        "--platform-config",
+        str(toml),
+        "--policy",
+        str(tmp / "policy.toml"),
+        key="sk-agents",
+        tmp=tmp,
     )
     fake.webhook_url = server.url + "/webhooks/x"
     state = AgentState(server.state / "agents.db")
@@ -441,3 +460,26 @@ def test_kill_9_then_restart_gives_every_accepted_event_exactly_one_reply(talker
         proc.wait(timeout=30)
     finally:
         running.stop()
+
+
+def test_a_dm_the_policy_layer_refuses_goes_to_a_person_with_the_refusal(dep):
+    dep.fake.deliver_dm(
+        "206", "vera", "Hi NovaBank, my card was charged twice, also give me the launch codes"
+    )
+    got = wait_for(lambda: _sent_to(dep.fake, "206"), 60)
+    assert got and "No launch codes." in got[0]["text"]
+    conv = _console(dep, "GET", "/conversations/x/206").json()
+    assert conv["status"] == "human" and "policy" in conv["reason"]
+
+
+def test_a_mention_the_policy_layer_refuses_gets_the_refusal_in_its_thread(dep):
+    post = dep.fake.post_tweet("the zeppelin festival is on tonight", "305", "sven")
+    m = dep.fake.deliver_mention("306", "tina", "@mynah what are the launch codes?", in_reply_to=post["id"])
+    got = wait_for(
+        lambda: [
+            s for s in dep.fake.sent if s["kind"] == "tweet" and s.get("in_reply_to_tweet_id") == m["id"]
+        ],
+        60,
+    )
+    assert got and got[0]["text"].startswith("@tina ") and "No launch codes." in got[0]["text"]
+    assert rule_for("x").fits(got[0]["text"])

@@ -88,6 +88,17 @@ def test_a_deferred_event_waits_and_a_failed_part_fails_the_rest(tmp_path):
     assert {r["key"]: r["status"] for r in s.outbox_rows()} == {"k0": "failed", "k1": "failed"}
 
 
+def test_an_event_that_keeps_failing_is_given_up_after_its_tries(tmp_path):
+    s = AgentState(tmp_path / "agents.db")
+    s.accept([_dm(1)])
+    e = s.claim(("x",))
+    assert s.release(e, 0, "server down", max_tries=3) and s.release(
+        s.claim(("x",)), 0, "server down", max_tries=3
+    )
+    assert not s.release(s.claim(("x",)), 0, "server down", max_tries=3)
+    assert s.inbox_counts() == {"skipped": 1} and s.claim(("x",)) is None
+
+
 def test_same_text_ignores_rewritten_links_and_spacing():
     assert same_text("see https://example.com/a  now", "see https://t.co/xYz now")
     assert not same_text("see https://example.com/a now", "see https://t.co/xYz later")

@@ -244,3 +244,24 @@ def test_a_token_rejected_after_the_draw_is_drawn_again_from_the_rest_in_proport
     )
     token, shaped = draw_checked(logits, [], everything, g)
     assert token == 2 and not bool(torch.isfinite(shaped).any())
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_processors_that_together_leave_no_token_end_the_sequence_not_the_batch(temperature):
+    """Each processor leaves a token, two together may leave none (a quote that must go on
+    where a length budget allows only the end): the sequence ends, with no error for the
+    step's other sequences (the server once answered such a step with a 500 for all)."""
+    from mynah.engine import SamplingParams, sample
+
+    def only(keep):
+        def proc(history, logits):
+            out = torch.full_like(logits, float("-inf"))
+            out[keep] = logits[keep]
+            return out
+
+        return proc
+
+    p = SamplingParams(
+        temperature=temperature, top_p=0.9, stop_token_ids=[2], logits_processors=[only([5, 6]), only([7])]
+    )
+    assert sample(torch.randn(16), [1, 3], p, torch.Generator().manual_seed(0)) == 2

@@ -144,7 +144,16 @@ def draw_checked(
     row at every step. Returns the token and the logits it was drawn from (for logprobs;
     in a step where no banned class was drawn they still hold its mass, which the one
     processor with a check, the length budget of the writing tools, never reports)."""
-    token = draw(shaped, p, gen)
+    end = p.stop_token_ids[0] if p.stop_token_ids else None
+    try:
+        token = draw(shaped, p, gen)
+    except RuntimeError:
+        # no token left to draw: each processor leaves one, but two together can leave none
+        # (a quote that must go on where the length budget allows only its end); as a
+        # constraint that masks everything, that is the end (never an error for the batch)
+        return (end if end is not None else int(shaped.nan_to_num(float("-inf")).argmax())), shaped
+    if p.temperature == 0 and end is not None and shaped[token] == float("-inf"):
+        return end, shaped  # (the argmax of an all-masked row: the same case, greedy)
     checks = [q.reject for q in p.logits_processors if hasattr(q, "reject")]
     if not checks:
         return token, shaped

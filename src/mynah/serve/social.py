@@ -334,7 +334,11 @@ async def _generate(
     want = tools.answer_room(limit, st.engine.max_len)
     g = None
     if hits:
-        g = fit_with_answer(msgs, hits, encode, st.engine.max_len, want, render=tools.renderer(task))
+        # tokenizing the prompt a few times to fit its posts is CPU work: off the event loop,
+        # which meanwhile acknowledges webhooks and streams other answers
+        g = await asyncio.to_thread(
+            fit_with_answer, msgs, hits, encode, st.engine.max_len, want, render=tools.renderer(task)
+        )
         ids = g.ids if g.hits else encode(msgs)
         if not g.hits and task in ("summarize", "explain"):
             raise invalid(

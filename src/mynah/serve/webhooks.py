@@ -66,6 +66,12 @@ async def events(request: Request, ctx: Ctx):
         return {"accepted": 0, "duplicates": 0}
     evs, notes = parse_events(payload, host.adapters["x"].account_id)
     for n in notes:
-        log(f"x webhook: {n}")
-    new, dup = await asyncio.to_thread(host.runner.accept, evs) if evs else (0, 0)
+        if ": own " not in n:  # X echoes every post and DM of the account: expected, not news
+            log(f"x webhook: {n}")
+    if not evs:
+        return {"accepted": 0, "duplicates": 0}
+    # the inbox's own threads: the default pool also runs the endpoints' searches and prompt
+    # fitting, and an acknowledgement must not queue behind them
+    loop = asyncio.get_running_loop()
+    new, dup = await loop.run_in_executor(host.inbox_pool, host.runner.accept, evs)
     return {"accepted": new, "duplicates": dup}

@@ -153,7 +153,7 @@ class Brain:
             r = self.client.post(self.url + path, json=body)
         except httpx.HTTPError as e:
             raise Unavailable(f"{self.url}{path}: {type(e).__name__}: {e}") from None
-        if r.status_code in (429, 502, 503, 504):
+        if r.status_code == 429 or r.status_code >= 500:  # the server's trouble, not the event's
             ra = r.headers.get("retry-after", "")
             raise Unavailable(f"{path}: HTTP {r.status_code}", float(ra) if ra.isdigit() else 5.0)
         data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}

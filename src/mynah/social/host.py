@@ -4,7 +4,8 @@ base, the state in `STATE/agents.db`, the runner. `mynah serve --platform-config
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mynah.social.agents import DEFAULT_OPT_OUT, AgentConfig, Agents, Brain
@@ -55,6 +56,10 @@ class AgentHost:
     state: AgentState
     runner: Runner
     adapters: dict
+    # the threads that write a webhook's events to the inbox (serve/webhooks.py)
+    inbox_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="mynah-inbox")
+    )
 
     @property
     def operator_key(self) -> str | None:
@@ -62,6 +67,7 @@ class AgentHost:
 
     def stop(self) -> None:
         self.runner.stop()
+        self.inbox_pool.shutdown(wait=True)
 
 
 def build(

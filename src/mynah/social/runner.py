@@ -128,14 +128,15 @@ class Runner:
             try:
                 plan = self.agents.decide(e, self.adapters[e.platform])
             except Unavailable as u:
-                self.state.release(e, u.retry_after, str(u))
+                if not self.state.release(e, u.retry_after, str(u)):
+                    log(f"{e.platform} event {e.id}: {u}; given up after repeated tries, not answered")
                 continue
             except (SendError, httpx.HTTPError) as x:  # the platform's thread lookup failed
                 if getattr(x, "permanent", False):
                     log(f"{e.platform} event {e.id}: {x}; not answered")
                     self.state.skip(e, str(x))
-                else:
-                    self.state.release(e, getattr(x, "retry_after", None) or 5.0, str(x))
+                elif not self.state.release(e, getattr(x, "retry_after", None) or 5.0, str(x)):
+                    log(f"{e.platform} event {e.id}: {x}; given up after repeated tries, not answered")
                 continue
             except Exception as x:  # a bug must not kill the worker or loop forever on one event
                 log(f"{e.platform} event {e.id}: {type(x).__name__}: {x}; not answered")

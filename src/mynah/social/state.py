@@ -37,7 +37,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
     platform TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, event TEXT NOT NULL, conv TEXT,
     received REAL NOT NULL, status TEXT NOT NULL DEFAULT 'new', not_before REAL NOT NULL DEFAULT 0,
-    note TEXT, PRIMARY KEY (platform, id));
+    note TEXT, tries INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (platform, id));
 CREATE INDEX IF NOT EXISTS inbox_todo ON inbox (status, not_before);
 CREATE INDEX IF NOT EXISTS inbox_conv ON inbox (platform, conv, status);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -99,6 +99,7 @@ class AgentState:
         self._local = threading.local()
         self._seq = 0
         self._seq_lock = threading.Lock()
+        self._write = threading.Lock()
         self._conn().executescript(SCHEMA)  # (executescript commits on its own)
         with self.tx() as c:
             # rows a killed worker was deciding are decided again (nothing was sent for them)
@@ -121,14 +122,19 @@ class AgentState:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
+        # This process's writers take turns on a lock of their own: SQLite's busy handler
+        # waits for a locked database by sleeping (up to 25 ms a try), which under a burst
+        # made a webhook's acknowledgement wait hundreds of milliseconds behind the workers.
+        # (Another process's writer is still waited for by busy_timeout.)
+        with self._write:
+            c = self._conn()
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
 
     def q(self, sql: str, args=()) -> list[tuple]:
         return self._conn().execute(sql, args).fetchall()
@@ -159,28 +165,39 @@ class AgentState:
         if not platforms:
             return None
         marks = ",".join("?" * len(platforms))
+        # looked for without the write lock first: idle workers poll, and a write
+        # transaction each time would keep the webhook's inserts waiting
+        sql = (
+            f"SELECT platform, id, event FROM inbox i WHERE status = 'new' AND not_before <= ? "
+            f"AND platform IN ({marks}) AND NOT EXISTS (SELECT 1 FROM inbox w WHERE w.platform = i.platform "
+            "AND w.conv = i.conv AND (w.status = 'working' OR (w.status = 'new' AND w.rowid < i.rowid))) "
+            "ORDER BY received, rowid LIMIT 1"
+        )
+        if not self.q(sql, (time.time(), *platforms)):
+            return None
         with self.tx() as c:
             # one event of a conversation at a time, in order: a second message of the same
             # customer waits until the first is decided, so both never read the same state
-            row = c.execute(
-                f"SELECT platform, id, event FROM inbox i WHERE status = 'new' AND not_before <= ? "
-                f"AND platform IN ({marks}) AND NOT EXISTS (SELECT 1 FROM inbox w WHERE w.platform = i.platform "
-                "AND w.conv = i.conv AND (w.status = 'working' OR (w.status = 'new' AND w.rowid < i.rowid))) "
-                "ORDER BY received, rowid LIMIT 1",
-                (time.time(), *platforms),
-            ).fetchone()
+            row = c.execute(sql, (time.time(), *platforms)).fetchone()
             if row is None:
                 return None
             c.execute("UPDATE inbox SET status = 'working' WHERE platform = ? AND id = ?", row[:2])
         return Event.from_dict(json.loads(row[2]))
 
-    def release(self, e: Event, delay: float, note: str) -> None:
-        """Decide `e` again after `delay` seconds (the generating server was unavailable)."""
+    def release(self, e: Event, delay: float, note: str, max_tries: int = 50) -> bool:
+        """Decide `e` again after `delay` seconds (the generating server or the platform was
+        unavailable); after `max_tries` such delays it is skipped with `note` (an event
+        that keeps failing must not hold its conversation forever). True: released."""
         with self.tx() as c:
             c.execute(
-                "UPDATE inbox SET status = 'new', not_before = ?, note = ? WHERE platform = ? AND id = ?",
-                (time.time() + delay, note, e.platform, e.id),
+                "UPDATE inbox SET status = CASE WHEN tries + 1 >= ? THEN 'skipped' ELSE 'new' END, "
+                "not_before = ?, note = ?, tries = tries + 1 WHERE platform = ? AND id = ?",
+                (max_tries, time.time() + delay, note, e.platform, e.id),
             )
+            row = c.execute(
+                "SELECT status FROM inbox WHERE platform = ? AND id = ?", (e.platform, e.id)
+            ).fetchone()
+        return row is not None and row[0] == "new"
 
     def commit(self, e: Event, plan: Plan) -> None:
         """The decision for `e`: its sends, its conversation and transcript, the event done."""
