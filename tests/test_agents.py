@@ -365,8 +365,10 @@ def test_429_and_500_from_x_are_retried_not_lost(dep):
     assert wait_for(lambda: _sent_to(dep.fake, "205"), 60)
     time.sleep(0.5)
     assert len(_sent_to(dep.fake, "205")) == 1
-    row = dep.state.q("SELECT attempts, status FROM outbox WHERE key LIKE 'x:%' AND conv = '205'")
-    assert row == [(4, "sent")]
+    # the failures hit the send and the lookups before a resend (a 500 may have posted)
+    seen = [r["status"] for r in dep.fake.requests if "/2/dm_conversations/with/205/" in r["path"]]
+    assert seen.count(429) == 2 and seen.count(500) == 1 and seen[-1] == 201
+    assert dep.state.q("SELECT status FROM outbox WHERE key LIKE 'x:%' AND conv = '205'") == [("sent",)]
 
 
 # -- kill -9 -------------------------------------------------------------------------------------
@@ -418,43 +420,44 @@ def _answers(fake, uid: str, event_id: str) -> int:
     )
 
 
-@pytest.mark.parametrize("when", ["between a send and its commit", "at random"])
-def test_kill_9_then_restart_gives_every_accepted_event_exactly_one_reply(talker, tmp_path, when):
+def test_kill_9_then_restart_gives_every_accepted_event_exactly_one_reply(talker, tmp_path):
+    """Two kills of one deployment: first between a send and its commit (the test-only
+    hook), then at a random moment of a second burst; after each restart every
+    acknowledged event of both bursts has exactly one reply on the fake X."""
     fake, running = _fake_x()
     toml = _toml(tmp_path, running.url, None)
     model = _model(talker, tmp_path)
     state, log, port = tmp_path / "state", tmp_path / "serve.log", free_port()
     fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/x"
-    try:
-        kill_after = 3 if when == "between a send and its commit" else None
-        proc, url = _serve(model, toml, state, port, log, kill_after)
-        accepted = _events(fake, 12, 50_000)
-        if kill_after is not None:
-            assert proc.wait(timeout=60) == -signal.SIGKILL  # the hook fired after the 3rd send
-            # the 3rd send reached X but its commit did not: pending, one attempt counted
-            st = AgentState(state / "agents.db")
-            assert len(fake.sent) == 3
-            assert st.q("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts = 1")[0][0] == 1
-        else:
-            time.sleep(random.uniform(0.2, 1.5))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        # events that arrive while it is down are X's to redeliver; what was acknowledged is ours
-        proc, url = _serve(model, toml, state, port, log)
-        st = AgentState(state / "agents.db")
-        assert wait_for(
-            lambda: (
-                st.q(
-                    "SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working')) + "
-                    "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"
-                )[0][0]
-                == 0
-            ),
-            120,
+    st = AgentState(state / "agents.db")
+
+    def drained():
+        return (
+            st.q(
+                "SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working')) + "
+                "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"
+            )[0][0]
+            == 0
         )
+
+    try:
+        proc, _ = _serve(model, toml, state, port, log, kill_after=3)
+        accepted = _events(fake, 12, 50_000)
+        assert proc.wait(timeout=60) == -signal.SIGKILL  # the hook fired after the 3rd send
+        # the 3rd send reached X but its commit did not: pending, one attempt counted
+        assert len(fake.sent) == 3
+        assert st.q("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts = 1")[0][0] == 1
+        # deliveries after the kill found no server: X's to redeliver; what was acknowledged is ours
+        assert len(accepted) >= 3
+        proc, _ = _serve(model, toml, state, port, log)
+        accepted += _events(fake, 12, 60_000)
+        time.sleep(random.uniform(0.1, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc, _ = _serve(model, toml, state, port, log)
+        assert wait_for(drained, 120)
         time.sleep(1.0)  # echoes of our own sends come back and must stay unanswered
         counts = {uid: _answers(fake, uid, eid) for uid, eid in accepted}
-        assert len(accepted) >= (3 if kill_after else 1)  # deliveries after the kill found no server
         assert set(counts.values()) == {1}, counts
         proc.terminate()
         proc.wait(timeout=30)

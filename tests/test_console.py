@@ -329,7 +329,7 @@ def test_console_page_citations_errors_and_bounded_polling():
             assert ("GET", encoded, "Bearer good") in seen
             assert ("POST", encoded + "/takeover", "Bearer good") in seen
             page.select_option("#filter", "closed")
-            wait_for("a filtered request", lambda: any(q.endswith("?status=closed") for _, q, _ in seen), 5)
+            wait_for("a filtered request", lambda: any(q.endswith("?status=closed") for _, q, _ in seen))
 
             # the server's refusals, said plainly; nothing listed
             mode["api"] = "noagents"
