@@ -329,7 +329,13 @@ def test_console_page_citations_errors_and_bounded_polling():
             assert ("GET", encoded, "Bearer good") in seen
             assert ("POST", encoded + "/takeover", "Bearer good") in seen
             page.select_option("#filter", "closed")
-            wait_for("a filtered request", lambda: any(q.endswith("?status=closed") for _, q, _ in seen))
+            # (page.wait_for_timeout, not sleep: Playwright runs the route handler only while
+            # it is called)
+            for _ in range(200):
+                if any(q.endswith("?status=closed") for _, q, _ in seen):
+                    break
+                page.wait_for_timeout(100)
+            assert any(q.endswith("?status=closed") for _, q, _ in seen), "no filtered request in 20 s"
 
             # the server's refusals, said plainly; nothing listed
             mode["api"] = "noagents"
