@@ -486,3 +486,28 @@ def test_a_mention_the_policy_layer_refuses_gets_the_refusal_in_its_thread(dep):
     )
     assert got and got[0]["text"].startswith("@tina ") and "No launch codes." in got[0]["text"]
     assert rule_for("x").fits(got[0]["text"])
+
+
+def test_answers_that_cite_no_section_hand_off_after_handoff_after_turns(dep):
+    """`handoff_after_turns = 2`: the second answer in a row that cites no section is not
+    sent; the conversation goes to a person instead. Which way the tiny model goes is its
+    own; the test holds the rule to what the transcript shows either way."""
+    dep.fake.deliver_dm("207", "will", "Hi NovaBank, my card was charged twice")
+    assert wait_for(lambda: _sent_to(dep.fake, "207"), 120)
+    first = _console(dep, "GET", "/conversations/x/207").json()
+    if first["status"] == "human":  # the model wrote nothing: handed over at once
+        assert "cited no section" in first["reason"]
+        return
+    dep.fake.deliver_dm("207", "will", "and how do I block my card?")
+    assert wait_for(lambda: len(_sent_to(dep.fake, "207")) == 2, 120)
+    t = _console(dep, "GET", "/conversations/x/207").json()
+    bots = [m for m in t["transcript"] if m["role"] == "bot"]
+
+    def cited(m):
+        return any(c.get("cited") or c.get("quoted") for c in m["citations"] or [])
+
+    if cited(bots[0]) or (bots[1]["citations"] and cited(bots[1])):
+        assert t["status"] == "bot"
+    else:
+        assert t["status"] == "human" and "2 answers in a row cited no section" in t["reason"]
+        assert bots[1]["text"] == "I'm passing this to a person on our team; they will answer you here."

@@ -67,7 +67,8 @@ def dep(talker, post_db, sample_dir, tmp_path_factory):
     m_app = mastodon(username="mynah", token=MASTODON_TOKEN, max_characters=200, heartbeat=0.5)
     b, m = serve_in_thread(b_app), serve_in_thread(m_app)
     db = copy_store(post_db, tmp / "db")
-    server = LiveServer(_model(talker, tmp), "--posts", str(db), key="sk-run", tmp=tmp)
+    # (the policy layer on agents is tested in test_agents.py; here it would only slow the start)
+    server = LiveServer(_model(talker, tmp), "--posts", str(db), "--no-policy", key="sk-run", tmp=tmp)
     ns = SimpleNamespace(
         bsky=b_app.state.fake, masto=m_app.state.fake, server=server, tmp=tmp, log=tmp / "agents.log"
     )
