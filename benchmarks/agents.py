@@ -249,10 +249,7 @@ def drained(state: Path) -> bool:
     from mynah.social.state import AgentState
 
     st = AgentState(state / "agents.db")
-    busy = st.q(
-        "SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working')) + "
-        "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"
-    )[0][0]
+    busy = st.busy()
     st.close()
     return busy == 0
 

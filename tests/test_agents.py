@@ -146,11 +146,7 @@ def _sent_to(fake, participant: str) -> list[dict]:
 
 def _settled(dep) -> bool:
     """Nothing left to decide or send."""
-    busy = dep.state.q(
-        "SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working')) + "
-        "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"
-    )[0][0]
-    return busy == 0
+    return dep.state.busy() == 0
 
 
 def _console(dep, method: str, path: str, body: dict | None = None, key: str = OPERATOR) -> httpx.Response:
@@ -432,13 +428,7 @@ def test_kill_9_then_restart_gives_every_accepted_event_exactly_one_reply(talker
     st = AgentState(state / "agents.db")
 
     def drained():
-        return (
-            st.q(
-                "SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working')) + "
-                "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"
-            )[0][0]
-            == 0
-        )
+        return st.busy() == 0
 
     try:
         proc, _ = _serve(model, toml, state, port, log, kill_after=3)

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import Field
 
-from mynah.serve.context import APIError, Ctx, invalid
+from mynah.serve.context import APIError, Ctx, bearer, invalid
 from mynah.serve.protocol import _Request
 
 router = APIRouter()
@@ -45,9 +45,7 @@ def _host(ctx, request: Request):
         raise APIError(
             403, "the console needs an operator key: set [agent] operator_key_file", "invalid_request_error"
         )
-    header = request.headers.get("authorization", "")
-    given = header[7:].strip().encode() if header[:7].lower() == "bearer " else b""
-    if not hmac.compare_digest(key.encode(), given):
+    if not hmac.compare_digest(key.encode(), bearer(request)):
         raise APIError(
             401, "missing or invalid operator key", "invalid_request_error", code="invalid_api_key"
         )

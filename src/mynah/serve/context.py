@@ -112,8 +112,7 @@ class ServeContext:
     def authorize(self, request: Request) -> None:
         if not self.keys:
             return
-        header = request.headers.get("authorization", "")
-        given = header[7:].strip().encode() if header[:7].lower() == "bearer " else b""
+        given = bearer(request)
         ok = False
         for k in self.keys:  # every key compared, each in constant time: no timing hint of which or how close
             ok |= hmac.compare_digest(k, given)
@@ -178,6 +177,12 @@ class ServeContext:
             seed=req.seed,
             stop_token_ids=[] if req.ignore_eos else list(self.state.tok.stop_ids),
         )
+
+
+def bearer(request: Request) -> bytes:
+    """The key of an `Authorization: Bearer KEY` header (b"" when there is none)."""
+    header = request.headers.get("authorization", "")
+    return header[7:].strip().encode() if header[:7].lower() == "bearer " else b""
 
 
 def context(request: Request) -> ServeContext:

@@ -409,7 +409,7 @@ async def _generate(
         if thread and full and not rule.fits(full):
             posts = tools.split_thread(full, rule, thread)
         elif full and not rule.fits(full):
-            full = _cut_to_fit(full, rule)  # never sent over-long (the processor should not let it)
+            full = tools.cut_to_fit(full, rule)  # never sent over-long (the processor should not let it)
         d = tools.Draft(full, rule, tags if body else [], posts, reasons[i] or "stop").as_dict(i)
         if refusal is not None:
             d["refusal"] = refusal
@@ -437,10 +437,3 @@ async def _generate(
     if pol is not None:
         out["policy"] = pol.decision.public()
     return out
-
-
-def _cut_to_fit(text: str, rule: LengthRule) -> str:
-    words = text.split(" ")
-    while len(words) > 1 and not rule.fits(" ".join(words)):
-        words.pop()
-    return " ".join(words) if rule.fits(" ".join(words)) else ""

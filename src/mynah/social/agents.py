@@ -32,6 +32,7 @@ import httpx
 from mynah.social.length import LengthRule
 from mynah.social.platforms.base import Adapter, Event, Send
 from mynah.social.state import AgentState, Conversation, Plan
+from mynah.social.tools import cut_to_fit as fit
 
 # -- what people write --------------------------------------------------------------------
 
@@ -104,15 +105,6 @@ def out_of_scope(text: str) -> bool:
 
 def _word(text: str) -> str:
     return re.sub(r"[^\w ]", "", text).strip().lower()
-
-
-def fit(text: str, rule: LengthRule) -> str:
-    """`text` cut at a word to fit `rule` (for fixed texts and refusals, which are short)."""
-    words = text.split(" ")
-    while len(words) > 1 and not rule.fits(" ".join(words)):
-        words.pop()
-    out = " ".join(words)
-    return out if rule.fits(out) else ""
 
 
 # -- the server -----------------------------------------------------------------------------
@@ -344,10 +336,12 @@ class Agents:
 def support_documents(hits) -> list[dict]:
     """The knowledge base's sections as /v1/social/support takes them (the agent's request
     and the chat-tuning data, train/social.py, both build them here)."""
+    from mynah.social.kb import title_of
+
     return [
         {
             "id": h.post.id,
-            "title": h.post.text.split(": ", 1)[0],
+            "title": title_of(h.post),
             "text": h.post.text,
             "author": h.post.author,  # the business: the block shows it as a post's author
             "url": h.post.url,

@@ -20,7 +20,6 @@ import random
 import signal
 import sys
 import threading
-import time
 
 import httpx
 
@@ -108,13 +107,7 @@ class Runner:
 
     def idle(self) -> bool:
         """Nothing left to decide or send (for tests and the benchmark)."""
-        marks = ",".join("?" * len(self.platforms))
-        busy = self.state.q(
-            f"SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working') AND platform IN ({marks})) + "
-            f"(SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND platform IN ({marks}))",
-            self.platforms * 2,
-        )[0][0]
-        return busy == 0
+        return self.state.busy(self.platforms) == 0
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -219,13 +212,3 @@ class Runner:
             except Exception as x:  # the poller covers the gap
                 log(f"{platform}: stream ended ({type(x).__name__}: {x}); polling meanwhile")
             self._stop.wait(self.poll_interval)
-
-
-def wait_idle(runner: Runner, timeout: float) -> bool:
-    """Wait (bounded) until the runner has nothing left to do."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if runner.idle():
-            return True
-        time.sleep(0.05)
-    return runner.idle()

@@ -75,9 +75,6 @@ class Conversation:
     ref: dict | None = None  # what a reply needs (Event.ref, recipient id)
     updated: float = 0.0
 
-    def as_dict(self) -> dict:
-        return {**self.__dict__, "opted_out": bool(self.opted_out)}
-
 
 @dataclass
 class Plan:
@@ -331,8 +328,17 @@ class AgentState:
         with self.tx() as c:
             c.execute("UPDATE outbox SET status = 'failed', error = ? WHERE key = ?", (error, key))
 
-    def outbox_counts(self) -> dict[str, int]:
-        return dict(self.q("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
+    def busy(self, platforms: tuple[str, ...] | None = None) -> int:
+        """Events still to decide and sends still to make (for `platforms`, else all):
+        0 when the agents have nothing left to do."""
+        where, args = "", ()
+        if platforms:
+            where, args = f" AND platform IN ({','.join('?' * len(platforms))})", tuple(platforms)
+        return self.q(
+            f"SELECT (SELECT COUNT(*) FROM inbox WHERE status IN ('new', 'working'){where}) + "
+            f"(SELECT COUNT(*) FROM outbox WHERE status = 'pending'{where})",
+            args * 2,
+        )[0][0]
 
     def outbox_rows(self, event: str | None = None) -> list[dict]:
         sql = "SELECT key, platform, kind, send, event, status, attempts, remote_id, error FROM outbox"
@@ -349,18 +355,18 @@ class AgentState:
 
     # -- conversations ------------------------------------------------------------------
 
+    _CONV = (
+        "SELECT platform, conv, customer, customer_id, status, opted_out, unanswered, reason, replies, ref, "
+        "updated FROM conversations"
+    )
+
+    @staticmethod
+    def _conv_of(r: tuple) -> Conversation:
+        return Conversation(*r[:5], bool(r[5]), r[6], r[7], json.loads(r[8]), json.loads(r[9]), r[10])
+
     def conversation(self, platform: str, conv: str) -> Conversation | None:
-        rows = self.q(
-            "SELECT platform, conv, customer, customer_id, status, opted_out, unanswered, reason, replies, ref, "
-            "updated FROM conversations WHERE platform = ? AND conv = ?",
-            (platform, conv),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return Conversation(
-            *r[:5], bool(r[5]), r[6], r[7], json.loads(r[8]), json.loads(r[9]), r[10]
-        )  # fmt: skip
+        rows = self.q(self._CONV + " WHERE platform = ? AND conv = ?", (platform, conv))
+        return self._conv_of(rows[0]) if rows else None
 
     def _save_conv(self, c, v: Conversation, now: float) -> None:
         c.execute(
@@ -392,10 +398,9 @@ class AgentState:
     def conversations(self, status: str | None = None, limit: int = 200) -> list[Conversation]:
         where = " WHERE status = ?" if status else ""
         rows = self.q(
-            "SELECT platform, conv FROM conversations" + where + " ORDER BY updated DESC LIMIT ?",
-            ((status,) if status else ()) + (limit,),
+            self._CONV + where + " ORDER BY updated DESC LIMIT ?", ((status,) if status else ()) + (limit,)
         )
-        return [self.conversation(p, c) for p, c in rows]
+        return [self._conv_of(r) for r in rows]
 
     def transcript(self, platform: str, conv: str, limit: int = 200) -> list[dict]:
         rows = self.q(

@@ -346,6 +346,15 @@ def _pack(units: list[str], fits) -> list[str] | None:
     return posts
 
 
+def cut_to_fit(text: str, rule: LengthRule) -> str:
+    """`text` cut at a word to fit `rule` ("" if not even its first word fits): for what
+    no processor decoded (fixed texts, refusals) and as a last guard on drafts."""
+    words = text.split(" ")
+    while len(words) > 1 and not rule.fits(" ".join(words)):
+        words.pop()
+    return " ".join(words) if rule.fits(" ".join(words)) else ""
+
+
 def split_thread(text: str, rule: LengthRule, max_posts: int | None = None) -> list[str]:
     """A text as a thread: numbered posts ("1/3 ...") each within `rule`, split at sentence
     boundaries, else at clauses, else between words. One post when it fits as it is."""
