@@ -335,6 +335,26 @@ def test_a_mention_is_answered_in_its_thread_within_the_limit_with_source_links(
     assert any("https://" in p for p in parts)  # the live posts it drew on, as links
 
 
+def test_a_chart_mention_gets_the_servers_signed_chart_attached(dep):
+    # end to end: the agent asks this server's /v1/images/chart and uploads its PNG unchanged
+    from mynah.images.provenance import IPTC, read_c2pa
+
+    m = dep.fake.deliver_mention("304", "rosa", "@mynah chart of coffee posts")
+    got = wait_for(
+        lambda: [
+            s for s in dep.fake.sent if s["kind"] == "tweet" and s.get("in_reply_to_tweet_id") == m["id"]
+        ],
+        120,
+    )
+    assert got and got[0]["text"].startswith("@rosa Chart: ") and '"coffee"' in got[0]["text"]
+    assert rule_for("x").fits(got[0]["text"])
+    (media_id,) = got[0]["media_ids"]
+    upload = dep.fake.media[media_id]
+    found = read_c2pa(upload["bytes"])
+    assert found.valid and found.digital_source_type == IPTC + "algorithmicMedia"
+    assert found.assertion["query"] == "coffee" and upload["alt"].startswith("Chart: ")
+
+
 def test_a_request_outside_the_mention_agents_scope_is_declined(dep):
     m = dep.fake.deliver_mention("303", "quinn", "@mynah write me a poem about cats")
     got = wait_for(

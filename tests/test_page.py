@@ -465,3 +465,33 @@ def test_post_cards_suggest_replies_and_summarize_their_thread(server, page):
     n, limit = summary.locator(".draft-meta").inner_text().split()[0:3:2]
     assert 0 < int(n) <= int(limit)
     page.screenshot(path=str(SHOTS / "card-actions.png"), full_page=True)
+
+
+def test_the_page_answers_a_chart_request_with_the_chart_its_caption_and_provenance(server, page):
+    import base64
+
+    from mynah.images.provenance import read_c2pa
+
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model').textContent.length > 0")
+    page.fill("#input", "show me a chart of coffee posts")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-state=done] >> nth=-1")
+    last = ".msg.assistant >> nth=-1"
+    caption = page.inner_text(f"{last} >> figcaption")
+    assert caption.startswith("Chart: ") and '"coffee"' in caption
+    assert page.get_attribute(f"{last} >> img", "alt") == caption
+    assert "C2PA-signed (algorithmicMedia)" in page.inner_text(f"{last} >> .image-provenance")
+    # the picture the page shows is the signed PNG, drawn and loaded by the browser
+    src = page.get_attribute(f"{last} >> img", "src")
+    assert read_c2pa(base64.b64decode(src.split(",", 1)[1])).valid
+    assert page.evaluate("document.querySelector('.msg.assistant:last-child img').naturalWidth") == 1000
+    # the Chart button charts what is in the box; a topic with no posts says so
+    page.fill("#input", "zzzqqq")
+    page.click("#chart")
+    page.wait_for_function(
+        "document.querySelectorAll('.msg.assistant[data-state=done]').length >= 2 && "
+        "document.querySelector('.msg.assistant:last-child figcaption')"
+    )
+    assert page.inner_text(f"{last} >> figcaption").startswith('No posts matching "zzzqqq"')
+    page.screenshot(path=str(SHOTS / "page-chart.png"))

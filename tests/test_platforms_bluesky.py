@@ -298,3 +298,109 @@ def test_quote_is_a_mention_event(env):
     assert (e.id, e.kind, e.parent_id) == (q["uri"], "mention", None)
     assert fake.notifications[-1]["reason"] == "quote"
     assert e.ref["root"] == {"uri": q["uri"], "cid": q["cid"]}
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def _image_send(
+    e, png: bytes, alt: str = "Posts about floods per day", text: str = "Posts about floods"
+) -> Send:
+    import base64
+
+    media = [{"png_b64": base64.b64encode(png).decode(), "alt": alt}]
+    return Send(
+        key="k-img", platform="bluesky", kind="reply", text=text, to=e.post_id, ref=e.ref, media=media
+    )
+
+
+def test_reply_with_an_image_uploads_the_blob_unchanged_and_embeds_it(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, bs, _ = env
+    m = fake.inject_post("alice.test", "@mynah.test chart of flood posts")
+    (e,), _ = bs.poll(None)
+    png = png_bytes(16, 9, {"XML:com.adobe.xmp": "<x:xmpmeta>provenance</x:xmpmeta>"})
+    sent = bs.send(_image_send(e, png))
+    (up,) = calls(fake, "com.atproto.repo.uploadBlob")
+    assert up["headers"]["content-type"] == "image/png"
+    assert up["headers"]["authorization"].startswith("Bearer acc-")
+    (post,) = fake.sent
+    embed = post["record"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    (image,) = embed["images"]
+    assert image["alt"] == "Posts about floods per day"
+    assert image["aspectRatio"] == {"width": 16, "height": 9}
+    blob = image["image"]
+    assert blob["mimeType"] == "image/png" and blob["size"] == len(png)
+    assert fake.blobs[blob["ref"]["$link"]]["bytes"] == png  # byte for byte
+    assert post["record"]["text"] == "Posts about floods"
+    assert post["record"]["reply"]["parent"] == {"uri": m["uri"], "cid": m["cid"]}
+    assert sent.id == post["uri"]
+    assert bs.find_sent(_image_send(e, png)).id == sent.id
+
+
+def test_an_image_over_bluesky_s_limit_is_refused_before_any_upload(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, bs, _ = env
+    fake.inject_post("alice.test", "@mynah.test chart please")
+    (e,), _ = bs.poll(None)
+    big = png_bytes(8, 8, pad=1_000_001)
+    with pytest.raises(SendError) as err:
+        bs.send(_image_send(e, big))
+    assert err.value.permanent and "1,000,000 bytes" in str(err.value)
+    assert calls(fake, "com.atproto.repo.uploadBlob") == [] and fake.sent == []
+    # and the fake PDS refuses such an embed as the lexicon does
+    blob = bs._call("POST", "com.atproto.repo.uploadBlob", content=big, mime="image/png")["blob"]
+    record = {
+        "$type": "app.bsky.feed.post",
+        "text": "x",
+        "createdAt": "2025-01-01T00:00:00.000Z",
+        "embed": {"$type": "app.bsky.embed.images", "images": [{"alt": "", "image": blob}]},
+    }
+    with pytest.raises(SendError, match="too large"):
+        bs._call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            json={"repo": bs.account_id, "collection": "app.bsky.feed.post", "record": record},
+        )
+
+
+def test_the_fake_refuses_an_embed_of_a_blob_it_does_not_have(env):
+    fake, bs, _ = env
+    blob = {"$type": "blob", "ref": {"$link": "bafkreinothere"}, "mimeType": "image/png", "size": 10}
+    record = {
+        "$type": "app.bsky.feed.post",
+        "text": "x",
+        "createdAt": "2025-01-01T00:00:00.000Z",
+        "embed": {"$type": "app.bsky.embed.images", "images": [{"alt": "a", "image": blob}]},
+    }
+    with pytest.raises(SendError, match="not found") as err:
+        bs._call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            json={"repo": bs.account_id, "collection": "app.bsky.feed.post", "record": record},
+        )
+    assert err.value.permanent
+    # an upload needs the session like every other call
+    r = httpx.post(
+        f"{bs.service_url}/xrpc/com.atproto.repo.uploadBlob",
+        content=b"\x89PNG",
+        headers={"content-type": "image/png"},
+    )
+    assert r.status_code == 401
+
+
+def test_an_upload_with_an_expired_token_refreshes_and_uploads_once(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, bs, _ = env
+    fake.inject_post("alice.test", "@mynah.test chart")
+    (e,), _ = bs.poll(None)
+    fake.expire_tokens()
+    png = png_bytes()
+    bs.send(_image_send(e, png))
+    ok = [r for r in calls(fake, "com.atproto.repo.uploadBlob")]
+    assert len(ok) == 2 and len(fake.blobs) == 1  # the expired try stored nothing
+    assert fake.blobs[fake.sent[0]["record"]["embed"]["images"][0]["image"]["ref"]["$link"]]["bytes"] == png

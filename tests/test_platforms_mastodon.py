@@ -277,3 +277,105 @@ def test_stopping_the_server_ends_an_open_stream():
     running.stop()
     t.join(3)
     assert not t.is_alive() and time.monotonic() - t0 < 3
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def _image_send(to: str, png: bytes, key: str = "m:img:0", alt: str = "Posts about floods per day") -> Send:
+    import base64
+
+    media = [{"png_b64": base64.b64encode(png).decode(), "alt": alt}]
+    return Send(
+        key=key,
+        platform="mastodon",
+        kind="reply",
+        text="@alice floods: 42 posts",
+        to=to,
+        ref={"visibility": "unlisted"},
+        media=media,
+    )
+
+
+def test_reply_with_an_image_uploads_it_unchanged_with_its_description(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, m, _ = env
+    s = fake.inject_status("alice", "@mynah chart of flood posts")
+    png = png_bytes(10, 5, {"XML:com.adobe.xmp": "<x:xmpmeta>provenance</x:xmpmeta>"})
+    sent = m.send(_image_send(s["id"], png))
+    (up,) = [r for r in fake.requests if r["path"] == "/api/v2/media"]
+    assert up["headers"]["content-type"].startswith("multipart/form-data")
+    assert up["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert up["json"] == {"file": f"<{len(png)} bytes>", "description": "Posts about floods per day"}
+    (media_id,) = fake.media
+    assert fake.media[media_id]["bytes"] == png  # byte for byte
+    (status,) = fake.sent
+    assert status["id"] == sent.id and status["in_reply_to_id"] == s["id"]
+    assert status["visibility"] == "unlisted" and status["text"] == "@alice floods: 42 posts"
+    (att,) = status["media_attachments"]
+    assert att["id"] == media_id and att["description"] == "Posts about floods per day"
+    assert att["meta"]["original"]["width"] == 10
+    (post,) = posts(fake)
+    assert post["json"]["media_ids"] == [media_id]
+    assert post["headers"]["idempotency-key"] == "m:img:0"
+    assert [r["path"] for r in fake.requests].count(f"/api/v1/media/{media_id}") == 0  # 200: no polling
+    assert m.find_sent(_image_send(s["id"], png)).id == sent.id
+
+
+def test_a_202_upload_is_polled_until_processed(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, m, _ = env
+    fake.media_processing = 2  # two 206s, then 200
+    m.media_poll_interval = 0.01
+    s = fake.inject_status("alice", "@mynah chart")
+    m.send(_image_send(s["id"], png_bytes()))
+    (media_id,) = fake.media
+    polls = [r for r in fake.requests if r["path"] == f"/api/v1/media/{media_id}"]
+    assert len(polls) == 3 and fake.sent[0]["media_attachments"][0]["id"] == media_id
+
+
+def test_media_still_processing_after_the_bounded_polls_is_retried_later(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, m, _ = env
+    fake.media_processing = 100
+    m.media_poll_interval, m.media_polls = 0.01, 3
+    s = fake.inject_status("alice", "@mynah chart")
+    with pytest.raises(SendError) as err:
+        m.send(_image_send(s["id"], png_bytes()))
+    assert not err.value.permanent and err.value.retry_after
+    assert fake.sent == [] and len([r for r in fake.requests if r["path"].startswith("/api/v1/media/")]) == 3
+    # as on Mastodon, a status with media still processing is refused
+    (media_id,) = fake.media
+    with pytest.raises(SendError, match="not finished processing"):
+        m._request("POST", "/api/v1/statuses", "post", json={"status": "x", "media_ids": [media_id]})
+
+
+def test_a_retried_send_with_an_image_posts_once(env):
+    """A crash after the upload: the next attempt uploads again (the first upload stays
+    unattached, and Mastodon removes those); the status is made once (Idempotency-Key)."""
+    from mynah.social.fakes import png_bytes
+
+    fake, m, _ = env
+    s = fake.inject_status("alice", "@mynah chart")
+    fake.fail(503, path_prefix="/api/v1/statuses")
+    send = _image_send(s["id"], png_bytes())
+    with pytest.raises(SendError):
+        m.send(send)
+    assert m.find_sent(send) is None
+    first = m.send(send)
+    assert m.send(send).id == first.id  # the same key again: the same status
+    assert len(fake.sent) == 1 and len(fake.media) == 3
+
+
+def test_images_on_a_direct_status_are_refused(env):
+    from mynah.social.fakes import png_bytes
+
+    fake, m, _ = env
+    s = _image_send("alice", png_bytes())
+    s.kind = "dm"
+    with pytest.raises(SendError) as err:
+        m.send(s)
+    assert err.value.permanent and fake.requests == []

@@ -667,3 +667,126 @@ def test_fake_runs_from_the_command_line(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+# --- images: upload, alt text, the reply with media ----------------------------------------
+
+
+def chart_png() -> bytes:
+    from mynah.social.fakes import png_bytes
+
+    # provenance metadata rides in the PNG: the upload must keep every byte of it
+    return png_bytes(12, 8, {"XML:com.adobe.xmp": "<x:xmpmeta>c2pa manifest ref</x:xmpmeta>"})
+
+
+def with_image(to: str, text: str, png: bytes, alt: str = "Posts about floods per day", key="x:9:0") -> Send:
+    media = [{"png_b64": base64.b64encode(png).decode(), "alt": alt}]
+    return Send(key=key, platform="x", kind="reply", text=text, to=to, media=media)
+
+
+def test_reply_with_an_image_uploads_it_unchanged_sets_its_alt_text_and_attaches_it(fx):
+    _, fake, x = fx
+    post = fake.post_tweet("how bad are the floods?", user_id="2001", screen_name="alice")
+    png = chart_png()
+    sent = x.send(with_image(post["id"], "@alice Posts about floods: 42 in 7 days", png))
+    upload, meta, tweet = fake.requests
+    # the simple upload: multipart with the raw bytes and the category, signed with OAuth 1.0a
+    assert (upload["path"], upload["status"]) == ("/2/media/upload", 200)
+    assert upload["headers"]["content-type"].startswith("multipart/form-data; boundary=")
+    assert upload["json"] == {
+        "media": f"<{len(png)} bytes>",
+        "media_category": "tweet_image",
+        "media_type": "image/png",
+    }
+    assert oauth_params(upload["headers"]["authorization"])["oauth_consumer_key"] == CK
+    (media_id,) = fake.media
+    assert fake.media[media_id]["bytes"] == png  # byte for byte
+    assert (meta["path"], meta["status"]) == ("/2/media/metadata", 200)
+    assert meta["json"] == {"id": media_id, "metadata": {"alt_text": {"text": "Posts about floods per day"}}}
+    assert fake.media[media_id]["alt"] == "Posts about floods per day"
+    assert tweet["json"]["media"] == {"media_ids": [media_id]}
+    assert fake.sent == [
+        {
+            "kind": "tweet",
+            "id": sent.id,
+            "text": "@alice Posts about floods: 42 in 7 days",
+            "in_reply_to_tweet_id": post["id"],
+            "quote": None,
+            "media_ids": [media_id],
+        }
+    ]
+    # X reads it back with the media's t.co link last; reconciliation still finds it
+    assert fake.tweets[sent.id]["display"].split()[-1].startswith("https://t.co/")
+    s = with_image(post["id"], "@alice Posts about floods: 42 in 7 days", png)
+    assert x.find_sent(s).id == sent.id
+    r = httpx.get(
+        f"{fx[0].url}/2/tweets/{sent.id}",
+        params={"tweet.fields": "attachments"},
+        headers={"authorization": "Bearer app-only"},
+    )
+    assert r.json()["data"]["attachments"] == {"media_keys": [f"3_{media_id}"]}
+
+
+def test_a_failed_post_after_the_upload_uploads_again_and_posts_once(fx):
+    """What a crash between the upload and the post leaves: an unused upload (X expires it),
+    and the next attempt uploads again; the tweet is made once."""
+    _, fake, x = fx
+    post = fake.post_tweet("p", user_id="2001", screen_name="alice")
+    s = with_image(post["id"], "@alice a chart", chart_png())
+    fake.fail(503, path_prefix="/2/tweets")
+    with pytest.raises(SendError) as err:
+        x.send(s)
+    assert not err.value.permanent and len(fake.media) == 1 and fake.sent == []
+    assert x.find_sent(s) is None  # the outbox looks before it sends again
+    x.send(s)
+    assert len(fake.media) == 2 and len(fake.sent) == 1
+    assert fake.sent[0]["media_ids"] == [max(fake.media, key=int)]
+
+
+def test_images_on_a_dm_too_many_or_not_base64_are_permanent_errors(fx):
+    _, fake, x = fx
+    post = fake.post_tweet("p", user_id="2001", screen_name="alice")
+    item = {"png_b64": base64.b64encode(chart_png()).decode(), "alt": "a"}
+    cases = [
+        Send("k1", "x", "dm", "hi", "2001", media=[item]),
+        Send("k2", "x", "reply", "hi", post["id"], media=[item] * 5),
+        Send("k3", "x", "reply", "hi", post["id"], media=[{"png_b64": "not base64!", "alt": "a"}]),
+    ]
+    for s in cases:
+        with pytest.raises(SendError) as err:
+            x.send(s)
+        assert err.value.permanent
+    assert fake.requests == [] and fake.media == {}
+
+
+def test_the_fakes_media_endpoints_check_what_x_checks(fx):
+    running, fake, x = fx
+    post = fake.post_tweet("p", user_id="2001", screen_name="alice")
+    # not an image, no category, an unknown media id, and another account's
+    with pytest.raises(SendError, match="unsupported image format"):
+        x.upload(b"GIF? no, plain text", "alt")
+    r = x._request("POST", "/2/media/upload", files={"media": ("a.png", chart_png(), "image/png")})
+    assert r.status_code == 400 and "media_category" in r.text
+    with pytest.raises(SendError, match="media IDs are invalid"):
+        x._call("reply", "POST", "/2/tweets", body={"text": "t", "media": {"media_ids": ["123"]}})
+    with pytest.raises(SendError, match="not found"):
+        x._call(
+            "alt", "POST", "/2/media/metadata", body={"id": "123", "metadata": {"alt_text": {"text": "a"}}}
+        )
+    # a JSON upload (the media in base64) works too, and a tweet may be the image alone
+    r = x._request(
+        "POST",
+        "/2/media/upload",
+        body={"media": base64.b64encode(chart_png()).decode(), "media_category": "tweet_image"},
+    )
+    assert r.status_code == 200 and r.json()["data"]["image"] == {"image_type": "image/png", "w": 12, "h": 8}
+    mid = r.json()["data"]["id"]
+    r = x._request(
+        "POST",
+        "/2/tweets",
+        body={"media": {"media_ids": [mid]}, "reply": {"in_reply_to_tweet_id": post["id"]}},
+    )
+    assert r.status_code == 201 and fake.sent[-1]["media_ids"] == [mid]
+    # without OAuth 1.0a user context an upload is refused like any post
+    r = httpx.post(running.url + "/2/media/upload", files={"media": ("a.png", chart_png(), "image/png")})
+    assert r.status_code == 401

@@ -303,7 +303,10 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
         }
     wkey = _watermark_key(wm, model, kw.get("posts"))
     guard = _guard(wm, model, kw.get("posts"))
-    app = create_app(model, api_keys=keys, watermark_key=wkey, guard=guard, agents=agents, **kw)
+    signer = _image_signer(wm, model, kw.get("posts"))
+    app = create_app(
+        model, api_keys=keys, watermark_key=wkey, guard=guard, agents=agents, image_signer=signer, **kw
+    )
     if agents is not None:
         cfg = agents["config"]
         hosted = [p for p in ("x",) if cfg.has(p)]
@@ -326,11 +329,36 @@ def serve(model: Path, host: str, port: int, api_key_file: str | None = None, wa
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def _image_signer(wm, model, posts):
+    """The deployment's C2PA certificate: --c2pa-cert/--c2pa-key, or STATE/c2pa/ (made at
+    first start, self-signed, with a warning)."""
+    from mynah.images.provenance import Signer
+    from mynah.provenance.keys import state_dir
+
+    cert, key = getattr(wm, "c2pa_cert", None), getattr(wm, "c2pa_key", None)
+    return Signer.for_state(state_dir(getattr(wm, "state_dir", None), posts, model), cert, key)
+
+
 def cmd_serve(a) -> None:
     from mynah.serve.app import Limits
 
     if a.watermark_delta is not None and not 0 < a.watermark_delta <= 10:
         raise ValueError(f"--watermark-delta {a.watermark_delta:g}: must be above 0 and at most 10")
+    image_options = None
+    if a.image_model:
+        from mynah.images.pipeline import check_folder
+
+        check_folder(a.image_model)  # pickle weights or no pipeline: exit 2 now, before the slow parts
+        image_options = {
+            "max_queue": a.image_max_queue,
+            "steps": a.image_steps,
+            "guidance": a.image_guidance,
+            "threads": a.image_threads,
+            "max_n": a.image_max_n,
+            "max_side": a.image_max_size,
+            "device": a.image_device,
+            "dtype": a.image_dtype,
+        }
 
     serve(
         Path(a.model),
@@ -348,6 +376,8 @@ def cmd_serve(a) -> None:
         detect_requires_key=a.detect_requires_key,
         detect_per_minute=a.detect_rate,
         mastodon_max_characters=_mastodon_limit(a.mastodon_instance),
+        image_model=a.image_model,
+        image_options=image_options,
     )
 
 
@@ -873,7 +903,52 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="platform.toml: answer the X account's webhook events here, and host the operator console",
     )
+    g = p.add_argument_group("images")
+    g.add_argument(
+        "--image-model",
+        default=None,
+        help="a diffusers pipeline folder (safetensors only) for /v1/images/generations",
+    )
+    g.add_argument("--image-max-queue", type=int, default=4, help="image requests waiting before 429")
+    g.add_argument("--image-steps", type=int, default=4, help="denoising steps when a request gives none")
+    g.add_argument(
+        "--image-guidance",
+        type=float,
+        default=0.0,
+        help="guidance scale when a request gives none (0: SD-Turbo-class; about 7.5 for Stable Diffusion 1.5)",
+    )
+    g.add_argument("--image-threads", type=int, default=1, help="CPU threads of the image worker process")
+    g.add_argument("--image-device", default="cpu", help="where the pipeline runs: cpu, cuda, cuda:1, mps")
+    g.add_argument(
+        "--image-dtype",
+        default="float32",
+        help="float32 (CPU), or float16 / bfloat16 on a GPU (half the memory)",
+    )
+    g.add_argument("--image-max-n", type=int, default=4, help="images one request may ask for")
+    g.add_argument("--image-max-size", type=int, default=1024, help="largest side in pixels")
+    g.add_argument(
+        "--c2pa-cert", default=None, help="PEM chain that signs images' C2PA manifests (CA-issued)"
+    )
+    g.add_argument("--c2pa-key", default=None, help="its private key (PEM)")
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("images", help="image pipelines for tests").add_subparsers(
+        dest="images_cmd", required=True
+    )
+    q = p.add_parser(
+        "tiny-pipeline", help="a Stable Diffusion-format pipeline with random weights (tests, CI)"
+    )
+    q.add_argument("--out", required=True, help="the pipeline folder to write")
+    q.add_argument("--seed", type=int, default=0)
+    q.set_defaults(fn=cmd_images_tiny)
+
+    p = sub.add_parser(
+        "detect-image", help="does this image say it is AI-made? C2PA manifest, XMP and pixel watermark"
+    )
+    p.add_argument("file", help="a PNG or JPEG")
+    p.add_argument("--trust", default=None, help="PEM trust anchors (a deployment's STATE/c2pa/ca.pem)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(fn=cmd_detect_image)
 
     p = sub.add_parser("agents", help="the Bluesky and Mastodon agents (X is answered by `mynah serve`)")
     asub = p.add_subparsers(dest="agents_cmd", required=True)
@@ -1204,6 +1279,27 @@ def cmd_detect(a) -> int:
         file=sys.stderr,
     )
     return 1 if counts["bad"] else 0
+
+
+def cmd_images_tiny(a) -> int:
+    from mynah.images.tiny import build_tiny_pipeline
+
+    out = build_tiny_pipeline(a.out, a.seed)
+    print(
+        f"wrote a tiny image pipeline (random weights) to {out}; serve it with: mynah serve ... --image-model {out}"
+    )
+    return 0
+
+
+def cmd_detect_image(a) -> int:
+    """0: at least one provenance signal found; 1: none; 2: the file cannot be read."""
+    import json
+
+    from mynah.images.detect import inspect_file, render
+
+    rep = inspect_file(a.file, Path(a.trust).read_bytes() if a.trust else None)
+    print(json.dumps(rep, indent=2, ensure_ascii=False) if a.json else render(rep))
+    return 0 if rep["ai_made"] else 1
 
 
 def main(argv: list[str] | None = None) -> int:

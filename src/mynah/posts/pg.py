@@ -28,6 +28,7 @@ from mynah.posts.store import (
     StoredPost,
     StoreError,
     epoch,
+    fold_counts,
     hashtags,
 )
 
@@ -55,6 +56,9 @@ CREATE TABLE IF NOT EXISTS mynah_posts (
 CREATE INDEX IF NOT EXISTS mynah_posts_tsv ON mynah_posts USING GIN (tsv);
 CREATE INDEX IF NOT EXISTS mynah_posts_tags ON mynah_posts USING GIN (tags);
 CREATE INDEX IF NOT EXISTS mynah_posts_ts ON mynah_posts (ts);
+-- volume() with no words: the posts of a time range counted by hour or day and language from
+-- the index alone (an index-only scan: half the time of reading the rows)
+CREATE INDEX IF NOT EXISTS mynah_posts_ts_lang ON mynah_posts (ts, lang);
 CREATE INDEX IF NOT EXISTS mynah_posts_author ON mynah_posts (author);
 CREATE INDEX IF NOT EXISTS mynah_posts_conversation ON mynah_posts (platform, conversation_id);
 CREATE INDEX IF NOT EXISTS mynah_posts_pending ON mynah_posts (rowid) WHERE needs_embed;
@@ -235,6 +239,42 @@ class PostgresStore(PostStore):
             f"SELECT key FROM mynah_posts WHERE TRUE{where} ORDER BY ts DESC, rowid LIMIT %s", [*args, k]
         )
         return [r[0] for r in rows]
+
+    def _ts_range(self) -> tuple[int, int] | None:
+        row = self._q("SELECT min(ts), max(ts) FROM mynah_posts")[0]  # two index reads
+        return None if row[0] is None else row
+
+    def _volume_counts(
+        self, words: list[str], tags: list[str], lo: int | None, hi: int | None, width: int
+    ) -> tuple[list[tuple[int, int]], list[tuple[str | None, int]]]:
+        """One GROUP BY bucket, lang (a hash aggregate) over the posts that match: every
+        word through the GIN index on `tsv` (plainto_tsquery ANDs them), every tag
+        through the one on `tags`; with neither, the time range from `mynah_posts_ts_lang`
+        alone. (1M posts: 300 ms for 50k matches, most of it reading their rows; 200 ms
+        for a month of 500k posts, 550 ms without that index.)"""
+        cond, args = ["ts IS NOT NULL"], []
+        if words:
+            cond.append("tsv @@ plainto_tsquery('simple', %s)")
+            args.append(" ".join(words))
+        if tags:
+            cond.append("tags @> %s::text[]")
+            args.append(list(tags))
+        # With words or tags, `ts + 0` keeps the planner off the time index: it would check
+        # @@ on every post of the range, at twice the cost of the matches' rows (a month:
+        # 600 ms, where it guessed 27k posts).
+        t = "ts + 0" if words or tags else "ts"
+        if lo is not None:
+            cond.append(f"{t} >= %s")
+            args.append(lo)
+        if hi is not None:
+            cond.append(f"{t} <= %s")
+            args.append(hi)
+        rows = self._q(
+            f"SELECT ts - mod(mod(ts, {width}) + {width}, {width}) AS b, lang, count(*) FROM mynah_posts"
+            f" WHERE {' AND '.join(cond)} GROUP BY 1, 2",
+            args,
+        )
+        return fold_counts(rows)
 
     # ---- embeddings ------------------------------------------------------------------------
 

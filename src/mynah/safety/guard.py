@@ -215,6 +215,14 @@ class Guard:
         category = top if top not in HARD else "general"
         return Decision("allow", category, None, score=score, version=p.version, lang=lang)
 
+    def check_image_prompt(self, text: str, vec: np.ndarray | None = None) -> Decision:
+        """The decision on an image generation prompt: the operator's input rules and the image
+        rules (H1-image, H4-image, H2-image), then the text check for any prompt but a plain
+        scene with no words in it; a refusal is worded for pictures (safety/images.py)."""
+        from mynah.safety.images import check_image_prompt
+
+        return check_image_prompt(self, text, vec)
+
     def _refuse(
         self, category: str, rule_id: str, stage: str, text: str | None = None, lang: str = "en"
     ) -> Decision:

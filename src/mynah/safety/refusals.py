@@ -138,3 +138,117 @@ def refusal_text(
     if stage == "input":
         return f"{REFUSED[lang]} {rule} {tag} {instead}"
     return f"[{WITHHELD[lang]}: {rule} {tag}] {instead}"
+
+
+# -- image prompts (safety/images.py) ---------------------------------------------------------
+
+# lang -> category -> (what is not drawn, what to offer instead); the rule ids and categories
+# are the text limits', the words say what a picture cannot show
+IMAGE: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "election_process": (
+            "No images of election fraud or tampering that did not happen (ballots destroyed, dumped or stuffed, "
+            "voting machines tampered with, election workers cheating), and no fake polling-place notices, "
+            "election announcements or results graphics.",
+            "For how, when and where to vote, see the official source: {official}. I can draw a polling station, "
+            "a ballot box or an explainer on how voting works, or draw the scene with invented people in an "
+            "invented country, in a clearly labelled illustration.",
+        ),
+        "fabricated_quote": (
+            "No images that put invented words in the mouth of real, named people or institutions, such as fake "
+            "screenshots of their posts or quote cards of things they never said.",
+            "I can make a quote card of something they actually said, or draw it with invented people in a "
+            "clearly labelled illustration.",
+        ),
+        "impersonation": (
+            "No images made to pass as a real person's, account's or official body's own.",
+            "I can design it in your own name, or as a clearly labelled parody.",
+        ),
+        "synthetic_news": (
+            "No photorealistic images of real, named people or officials in situations that did not happen "
+            "(in hospital, arrested, injured, drunk, taking a bribe and the like), nor of made-up news events "
+            "presented as real.",
+            "I can draw it with invented people in a clearly labelled illustration, or as a cartoon or "
+            "caricature that cannot be mistaken for a photo.",
+        ),
+        "astroturfing": (
+            "No sets of images for sock-puppet accounts or for posing as many different ordinary users.",
+            "I can make one image for a post in your own name, or an illustration of the arguments on each side.",
+        ),
+    },
+    "de": {
+        "election_process": (
+            "Keine Bilder von Wahlbetrug oder Manipulation, die nicht stattgefunden haben (vernichtete, "
+            "weggeworfene oder untergeschobene Stimmzettel, manipulierte Wahlgeräte, betrügende Wahlhelfer), und "
+            "keine gefälschten Aushänge an Wahllokalen, Wahlbekanntmachungen oder Ergebnisgrafiken.",
+            "Wann, wo und wie Sie wählen können, steht in der offiziellen Quelle: {official}. Ich kann ein "
+            "Wahllokal, eine Wahlurne oder eine Erklärgrafik zum Wählen zeichnen, oder die Szene mit erfundenen "
+            "Personen in einem erfundenen Land als klar gekennzeichnete Illustration.",
+        ),
+        "fabricated_quote": (
+            "Keine Bilder, die echten, namentlich genannten Personen oder Institutionen erfundene Worte in den "
+            "Mund legen, etwa gefälschte Screenshots ihrer Beiträge oder Zitatkacheln mit nie Gesagtem.",
+            "Ich kann eine Zitatkachel mit etwas gestalten, das sie tatsächlich gesagt haben, oder die Szene mit "
+            "erfundenen Personen als klar gekennzeichnete Illustration zeichnen.",
+        ),
+        "impersonation": (
+            "Keine Bilder, die als die eigenen einer echten Person, eines Kontos oder einer Behörde durchgehen sollen.",
+            "Ich kann es in Ihrem eigenen Namen gestalten oder als klar gekennzeichnete Parodie.",
+        ),
+        "synthetic_news": (
+            "Keine fotorealistischen Bilder echter, namentlich genannter Personen oder Amtsträger in Situationen, "
+            "die es nicht gab (im Krankenhaus, verhaftet, verletzt, betrunken, bei einer Bestechung und "
+            "Ähnliches), und keine erfundenen Nachrichtenereignisse, die als echt ausgegeben werden.",
+            "Ich kann die Szene mit erfundenen Personen als klar gekennzeichnete Illustration zeichnen, oder als "
+            "Cartoon oder Karikatur, die niemand für ein Foto hält.",
+        ),
+        "astroturfing": (
+            "Keine Bildserien für Fake-Konten oder um als viele verschiedene „normale Nutzer“ aufzutreten.",
+            "Ich kann ein Bild für einen Beitrag in Ihrem eigenen Namen gestalten oder eine Illustration der "
+            "Argumente beider Seiten.",
+        ),
+    },
+    "es": {
+        "election_process": (
+            "Nada de imágenes de fraudes o manipulaciones electorales que no ocurrieron (papeletas destruidas, "
+            "tiradas o metidas de más, máquinas de votación manipuladas, funcionarios electorales haciendo "
+            "trampa), ni avisos falsos en colegios electorales, anuncios electorales o gráficos de resultados falsos.",
+            "Para saber cómo, cuándo y dónde votar, consulte la fuente oficial: {official}. Puedo dibujar un "
+            "colegio electoral, una urna o una infografía sobre cómo se vota, o la escena con personas inventadas "
+            "en un país inventado, en una ilustración claramente señalada.",
+        ),
+        "fabricated_quote": (
+            "Nada de imágenes que pongan palabras inventadas en boca de personas o instituciones reales con "
+            "nombre, como capturas falsas de sus publicaciones o placas con frases que nunca dijeron.",
+            "Puedo hacer una placa con algo que de verdad dijeron o dibujar la escena con personas inventadas en "
+            "una ilustración claramente señalada.",
+        ),
+        "impersonation": (
+            "Nada de imágenes hechas para pasar por las de una persona, cuenta u organismo oficial reales.",
+            "Puedo diseñarlo en su propio nombre o como parodia claramente señalada.",
+        ),
+        "synthetic_news": (
+            "Nada de imágenes fotorrealistas de personas reales con nombre o de cargos públicos en situaciones que "
+            "no ocurrieron (en el hospital, detenidos, heridos, borrachos, aceptando un soborno y similares), ni "
+            "de noticias inventadas presentadas como reales.",
+            "Puedo dibujar la escena con personas inventadas en una ilustración claramente señalada, o como "
+            "caricatura o viñeta que nadie confunda con una foto.",
+        ),
+        "astroturfing": (
+            "Nada de series de imágenes para cuentas falsas o para hacerse pasar por muchos «usuarios corrientes».",
+            "Puedo hacer una imagen para una publicación en su propio nombre o una ilustración de los argumentos "
+            "de cada parte.",
+        ),
+    },
+}
+
+
+def image_refusal_text(
+    category: str, rule_id: str, lang: str, official_url: str, own_text: str | None = None
+) -> str:
+    """The refusal of an image prompt: the same shape as a text request's (what is refused,
+    the rule id and category, what can be done instead), in words about pictures."""
+    lang = lang if lang in LANGS else "en"
+    rule, instead = IMAGE[lang][category]
+    instead = instead.format(official=official_url or OFFICIAL[lang])
+    return f"{REFUSED[lang]} {own_text or rule} ({RULE[lang]} {rule_id}, {category}) {instead}"

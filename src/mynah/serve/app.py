@@ -2,7 +2,8 @@
 
 Endpoints: POST /v1/chat/completions and POST /v1/completions (serve/chat.py), GET
 /v1/models, GET /health (503 until the model has loaded) and GET /metrics (Prometheus) in
-serve/ops.py, POST /v1/detect (serve/detect.py), the chat page at /, and with --posts POST /v1/posts and GET /v1/posts/search. Errors use
+serve/ops.py, POST /v1/detect (serve/detect.py), the images API (serve/images.py), the chat
+page at /, and with --posts POST /v1/posts and GET /v1/posts/search. Errors use
 OpenAI's shape, {"error": {"message", "type", "param", "code"}}, with the matching HTTP
 status. Routes share one ServeContext (serve/context.py); new API families go in their own
 APIRouter module, as serve/chat.py does.
@@ -23,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mynah.serve import chat, console, detect, ops, social, webhooks
+from mynah.serve import chat, console, detect, images, ops, social, webhooks
 from mynah.serve.context import (  # noqa: F401 (Limits and load_keys: the CLI's names for them)
     APIError,
     Limits,
@@ -56,6 +57,9 @@ def create_app(
     guard=None,
     mastodon_max_characters: int | None = None,
     agents: dict | None = None,
+    image_model: str | os.PathLike | None = None,
+    image_signer=None,
+    image_options: dict | None = None,
 ) -> FastAPI:
     """The app. The model loads in a background thread when the app starts (so /health can
     answer 503 meanwhile); `loader`, if given, returns (model, tokenizer) instead of
@@ -67,7 +71,13 @@ def create_app(
     and answer goes through the policy layer; `mynah serve` passes one unless --no-policy.
     With `agents` ({"config": a social.config.PlatformConfig, "state_dir", "self_url"}), the
     X webhook and the operator console are served, and the X account's events are answered
-    by the agents' workers, which generate through this server's own API (`self_url`)."""
+    by the agents' workers, which generate through this server's own API (`self_url`).
+    With `image_model` (a diffusers pipeline folder, safetensors only: checked here, so a
+    bad folder stops the server before it starts), /v1/images/generations draws with it in
+    a worker process; `image_options` are ImageService's (max_queue, steps, guidance, ...)
+    and ImagesState's limits (max_n, max_side, max_steps). `image_signer` (an
+    images.provenance.Signer) signs every image's C2PA manifest; without one a throwaway
+    self-signed certificate is made on first use."""
     from mynah.serve.metrics import Metrics
 
     limits = limits or Limits()
@@ -102,6 +112,15 @@ def create_app(
         ctx.guard, guard.metrics = guard, metrics
     metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
+    if image_model is not None or image_signer is not None:
+        from mynah.images.pipeline import ImageService
+        from mynah.images.provenance import Signer
+        from mynah.serve.images import ImagesState
+
+        opts = dict(image_options or {})
+        limits_ = {k: opts.pop(k) for k in ("max_n", "max_side", "max_steps") if k in opts}
+        service = ImageService(image_model, **opts) if image_model is not None else None
+        ctx.images = ImagesState(image_signer or Signer.ephemeral(), service, **limits_)
     if agents is not None:
         import secrets
 
@@ -161,7 +180,12 @@ def create_app(
 
     async def lifespan(app: FastAPI):
         threading.Thread(target=load, name="mynah-load", daemon=True).start()
+        service = ctx.images.service if ctx.images is not None else None
+        if service is not None:
+            service.start()  # loads in its own process, beside the text model
         yield
+        if service is not None:
+            service.stop()
         if ctx.agents is not None:
             ctx.agents.stop()
         if state.scheduler is not None:
@@ -180,6 +204,7 @@ def create_app(
     app.include_router(social.router)
     app.include_router(webhooks.router)
     app.include_router(console.router)
+    app.include_router(images.router)
 
     # -- errors in OpenAI's shape -------------------------------------------------------
 
@@ -227,13 +252,10 @@ def create_app(
     # -- middleware: body size limit, metrics ---------------------------------------------
 
     app.add_middleware(_BodyLimit, max_bytes=limits.max_body_bytes)
-
-    @app.middleware("http")
-    async def _count(request: Request, call_next):
-        response = await call_next(request)
-        if request.url.path.startswith("/v1/"):
-            metrics.request(request.url.path, response.status_code)
-        return response
+    # plain ASGI, not @app.middleware("http"): Starlette's BaseHTTPMiddleware hides a client's
+    # disconnect from request.is_disconnected() once the body is read, and the image routes
+    # (and non-streamed chat) need to see it to cancel work nobody waits for
+    app.add_middleware(_Count, metrics=metrics)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -329,6 +351,29 @@ class _BodyLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send, self.max_bytes)
+
+
+class _Count:
+    """Counts /v1/ requests by path and status for /metrics."""
+
+    def __init__(self, app, metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            return await self.app(scope, receive, send)
+        status = 500  # what the client gets when the app raises before it answers
+
+        async def counted(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            self.metrics.request(scope["path"], status)
 
 
 class _TooLarge(Exception):

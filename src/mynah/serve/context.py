@@ -95,6 +95,7 @@ class ServeContext:
     # a Mastodon instance's own post length (its /api/v2/instance), with --mastodon-instance
     mastodon_max_characters: int | None = None
     agents: object | None = None  # a social.host.AgentHost, with --platform-config
+    images: object | None = None  # a serve.images.ImagesState (made on first use when not given)
 
     def processors(self) -> list:
         """The processors every generation gets (grounded answers add theirs before)."""

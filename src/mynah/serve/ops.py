@@ -23,12 +23,25 @@ async def health(ctx: Ctx):
         return JSONResponse({"status": "error", "error": state.load_error}, 503)
     if not state.ready.is_set():
         return JSONResponse({"status": "loading"}, 503)
+    im = ctx.images.service if ctx.images is not None else None
+    if im is not None and im.load_error:
+        return JSONResponse({"status": "error", "error": f"image model: {im.load_error}"}, 503)
+    if im is not None and not im.ready.is_set():
+        return JSONResponse({"status": "loading", "loading": "image model"}, 503)
     wm = ctx.watermark
     body = {
         "status": "ok",
         "model": ctx.name,
         "watermark": {"enabled": True, **wm.provenance()} if wm is not None else {"enabled": False},
     }
+    if im is not None:
+        body["images"] = {
+            "model": im.model_id,
+            "queued": im.pending(),
+            "max_queue": im.max_queue,
+            "done": im.done,
+            "cancelled": im.cancelled,
+        }
     if ctx.store is not None:
         store, worker = ctx.store, ctx.worker
         count, pending = await asyncio.to_thread(lambda: (store.count(), store.pending_count()))
@@ -53,7 +66,11 @@ async def models(request: Request, ctx: Ctx):
     ctx.authorize(request)
     # A model that failed to load can never answer: list none rather than a dead one.
     state = ctx.state
-    return {"object": "list", "data": [] if state.load_error else [_model_card(ctx.name, state.created)]}
+    data = [] if state.load_error else [_model_card(ctx.name, state.created)]
+    im = ctx.images.service if ctx.images is not None else None
+    if im is not None and im.ready.is_set():  # the image model, as OpenAI lists its image models
+        data.append(_model_card(im.model_id, state.created))
+    return {"object": "list", "data": data}
 
 
 @router.get("/v1/models/{model_id}")

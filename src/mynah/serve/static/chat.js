@@ -186,6 +186,8 @@ async function loadModel() {
 }
 
 async function send(text) {
+  const topic = chartTopic(text);
+  if (topic !== null) return sendChart(text, topic);
   if (!model) await loadModel();
   if (!model) return;
   history.push({ role: "user", content: text });
@@ -285,6 +287,42 @@ async function send(text) {
     stopBtn.disabled = true;
   }
 }
+
+// A chart of the posts about `topic` (images.js): an image with its caption and provenance.
+// History keeps the caption only; the image is not worth its size in localStorage.
+async function sendChart(text, topic) {
+  bubble("user", text);
+  const div = bubble("assistant", "");
+  div.dataset.state = "streaming";
+  sendBtn.disabled = true;
+  status.textContent = "drawing a chart…";
+  try {
+    const r = await fetch("/v1/images/chart", {
+      method: "POST", headers: headers(), body: JSON.stringify({ query: topic, by: "day" }),
+    });
+    const d = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(d.error ? d.error.message : r.status + " " + r.statusText);
+    renderChart(div, d);
+    div.dataset.state = "done";
+    history.push({ role: "user", content: text }, { role: "assistant", content: d.caption });
+    save();
+    status.textContent = "";
+  } catch (e) {
+    div.dataset.state = "error";
+    div.classList.add("error");
+    note(div, "Error: " + e.message);
+    status.textContent = "";
+  } finally {
+    sendBtn.disabled = false;
+  }
+}
+
+$("chart").addEventListener("click", () => {
+  const text = input.value.trim();
+  if (!text || controller) return;
+  input.value = "";
+  send(chartTopic(text) !== null ? text : "chart of " + text);
+});
 
 $("form").addEventListener("submit", (e) => {
   e.preventDefault();

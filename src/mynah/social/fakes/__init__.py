@@ -13,6 +13,67 @@ import uvicorn
 
 # the request headers the fakes record (lower-cased)
 RECORDED_HEADERS = ("authorization", "idempotency-key", "atproto-proxy", "content-type")
+MAGIC = {  # an upload's type, from its first bytes (not from what the client says)
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type of `data` by its magic bytes (PNG, JPEG, GIF, WebP), else None."""
+    for magic, mime in MAGIC.items():
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class Part:
+    """One part of a multipart/form-data body."""
+
+    def __init__(self, name: str, data: bytes, filename: str | None, content_type: str | None):
+        self.name, self.data, self.filename, self.content_type = name, data, filename, content_type
+
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, Part]:
+    """A multipart/form-data body's parts by name, their bytes exactly as sent (the stdlib's
+    email parser and python-multipart are not used: the first rewrites line endings in
+    binary parts, the second is not a dependency). ValueError if it is not well formed."""
+    import re
+
+    m = re.search(r'boundary="?([^";]+)"?', content_type or "")
+    if not (content_type or "").lower().startswith("multipart/form-data") or not m:
+        raise ValueError("not multipart/form-data with a boundary")
+    delim = b"--" + m.group(1).encode("latin-1")
+    chunks = body.split(delim)
+    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+        raise ValueError("multipart body without its closing boundary")
+    parts: dict[str, Part] = {}
+    for chunk in chunks[1:-1]:
+        if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):
+            raise ValueError("multipart boundary not on a line of its own")
+        head, sep, data = chunk[2:-2].partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("multipart part without a blank line after its headers")
+        headers = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        disp = headers.get("content-disposition", "")
+        name = re.search(r'(?:^|;)\s*name="([^"]*)"', disp)
+        filename = re.search(r'filename="([^"]*)"', disp)
+        if not disp.lower().startswith("form-data") or not name:
+            raise ValueError("multipart part without Content-Disposition: form-data; name=...")
+        parts[name.group(1)] = Part(
+            name.group(1), data, filename.group(1) if filename else None, headers.get("content-type")
+        )
+    return parts
 
 
 class FakeBase:
@@ -122,3 +183,22 @@ def serve_in_thread(app, port: int = 0) -> Running:
     server.should_exit = True
     thread.join(2.0)
     raise RuntimeError(f"fake server on 127.0.0.1:{port} did not start within 10 s")
+
+
+def png_bytes(width: int = 4, height: int = 3, text: dict[str, str] | None = None, pad: int = 0) -> bytes:
+    """A small valid PNG (8-bit grey) for tests and the demo, with `text` as iTXt chunks
+    (e.g. an XMP packet under "XML:com.adobe.xmp", as provenance metadata travels) and `pad`
+    bytes of a private ancillary chunk (to make an image of a given size)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes((x * 40 + y * 20) % 256 for x in range(width)) for y in range(height))
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    for key, value in (text or {}).items():
+        out += chunk(b"iTXt", key.encode("latin-1") + b"\x00\x00\x00\x00\x00" + value.encode("utf-8"))
+    if pad:
+        out += chunk(b"paDd", bytes(pad))
+    return out + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -7,6 +7,13 @@ otherwise, 400 ExpiredToken once `expire_tokens()` was called); chat.bsky.* call
 `atproto-proxy` header (400 otherwise). createRecord and sendMessage check reply refs and
 facet byte ranges (400 InvalidRequest).
 
+com.atproto.repo.uploadBlob takes the raw bytes with their Content-Type and keeps them as
+received (`fake.blobs[cid]["bytes"]`), answering `{"blob": {"$type": "blob", "ref": {"$link":
+cid}, "mimeType", "size"}}`. A post's `app.bsky.embed.images` (1 to 4 images) must reference
+blobs uploaded by the account, with the same mimeType and size, an image type, at most
+1,000,000 bytes each (the lexicon's maxSize), a string `alt`, and a positive integer
+aspectRatio when it has one (400 InvalidRequest otherwise).
+
 Controls, in Python on `app.state.fake` or over HTTP: `POST /_fake/post {"author", "text",
 "reply_to", "quote"}`, `POST /_fake/dm {"from", "text"}`, `POST /_fake/fail {"status",
 "times", "retry_after", "path_prefix"}`, `POST /_fake/expire`, `GET /_fake/sent`,
@@ -25,9 +32,12 @@ from datetime import datetime, timedelta, timezone
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mynah.social.fakes import FakeBase
+from mynah.social.fakes import FakeBase, sniff
 
 POST = "app.bsky.feed.post"
+IMAGES = "app.bsky.embed.images"
+MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image
+MAX_BLOB_BYTES = 50_000_000  # what the fake's uploadBlob takes at all
 MENTION = "app.bsky.richtext.facet#mention"
 LINK = "app.bsky.richtext.facet#link"
 PUBLIC = {
@@ -61,6 +71,7 @@ class FakeBluesky(FakeBase):
         self.access: set[str] = set()
         self.refresh: set[str] = set()
         self.expired: set[str] = set()
+        self.blobs: dict[str, dict] = {}  # cid -> {"bytes", "mimeType", "owner"}
         self._clock = datetime.now(timezone.utc) - timedelta(hours=1)
         self._n = 0
 
@@ -224,7 +235,7 @@ class FakeBluesky(FakeBase):
         self.refresh.add(r)
         return {"accessJwt": a, "refreshJwt": r, "handle": self.handle, "did": self.did, "active": True}
 
-    def xrpc(self, method: str, nsid: str, q: dict, body, headers) -> dict:
+    def xrpc(self, method: str, nsid: str, q: dict, body, headers, raw: bytes = b"") -> dict:
         token = (headers.get("authorization") or "").removeprefix("Bearer ").strip()
         if nsid not in PUBLIC:
             if token in self.expired:
@@ -239,6 +250,8 @@ class FakeBluesky(FakeBase):
         procedure = handler.__doc__ == "POST"
         if (method == "POST") != procedure:
             raise XrpcError(400, "InvalidRequest", f"{nsid} is a {'procedure' if procedure else 'query'}")
+        if nsid == "com.atproto.repo.uploadBlob" and method == "POST":
+            return self.upload_blob(raw, headers.get("content-type") or "")
         if procedure and body is None and nsid == "com.atproto.server.refreshSession":
             body = {}  # the one procedure without input
         if procedure and not isinstance(body, dict):
@@ -264,6 +277,59 @@ class FakeBluesky(FakeBase):
         if did_for(handle) not in self.handles:
             raise XrpcError(400, "InvalidRequest", "Unable to resolve handle")
         return {"did": did_for(handle)}
+
+    def upload_blob(self, data: bytes, mime: str) -> dict:
+        """com.atproto.repo.uploadBlob: the raw body as one blob, kept byte for byte."""
+        mime = mime.split(";")[0].strip().lower()
+        if not data:
+            raise XrpcError(400, "InvalidRequest", "A request body is expected")
+        if not mime or mime == "*/*":
+            raise XrpcError(400, "InvalidRequest", "The blob needs a Content-Type")
+        if len(data) > MAX_BLOB_BYTES:
+            raise XrpcError(400, "BlobTooLarge", f"This file is too large. It is {len(data)} bytes")
+        cid = "bafkrei" + hashlib.sha256(data).hexdigest()[:52]
+        self.blobs[cid] = {"bytes": data, "mimeType": mime, "owner": self.did}
+        return {"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(data)}}
+
+    def x_com_atproto_repo_uploadBlob(self, _b, _t):
+        "POST"
+        raise XrpcError(400, "InvalidRequest", "uploadBlob takes a raw body")  # (see xrpc)
+
+    def check_embed(self, embed) -> None:
+        if not isinstance(embed, dict) or embed.get("$type") != IMAGES:
+            return  # (record and external embeds are not checked here)
+        images = embed.get("images")
+        if not isinstance(images, list) or not 1 <= len(images) <= 4:
+            raise XrpcError(400, "InvalidRequest", "Record/embed/images must have 1 to 4 items")
+        for i, im in enumerate(images):
+            where = f"Record/embed/images/{i}"
+            if not isinstance(im, dict) or not isinstance(im.get("alt"), str):
+                raise XrpcError(400, "InvalidRequest", f"{where} must have the property alt")
+            blob = im.get("image")
+            link = ((blob or {}).get("ref") or {}).get("$link") if isinstance(blob, dict) else None
+            known = self.blobs.get(link or "")
+            if not known or known["owner"] != self.did or blob.get("$type") != "blob":
+                raise XrpcError(400, "InvalidRequest", f"{where}/image: blob {link!r} not found")
+            if blob.get("mimeType") != known["mimeType"] or blob.get("size") != len(known["bytes"]):
+                raise XrpcError(
+                    400, "InvalidRequest", f"{where}/image: mimeType or size differs from the upload"
+                )
+            if not known["mimeType"].startswith("image/") or sniff(known["bytes"]) is None:
+                raise XrpcError(400, "InvalidRequest", f"{where}/image: not an image")
+            if len(known["bytes"]) > MAX_IMAGE_BYTES:
+                raise XrpcError(
+                    400,
+                    "InvalidRequest",
+                    f"{where}/image: file too large ({len(known['bytes'])} > {MAX_IMAGE_BYTES})",
+                )
+            ar = im.get("aspectRatio")
+            if ar is not None and not (
+                isinstance(ar, dict)
+                and all(isinstance(ar.get(k), int) and ar[k] > 0 for k in ("width", "height"))
+            ):
+                raise XrpcError(
+                    400, "InvalidRequest", f"{where}/aspectRatio: width and height, positive integers"
+                )
 
     def x_com_atproto_repo_createRecord(self, b, _t):
         "POST"
@@ -292,6 +358,8 @@ class FakeBluesky(FakeBase):
                         400, "InvalidRequest", f"reply {part} {ref['uri']} not found (or cid differs)"
                     )
         self.check_facets(r["text"], r.get("facets"))
+        if "embed" in r:
+            self.check_embed(r["embed"])
         p = self.new_post(self.did, r)
         self.sent.append({"kind": "post", "uri": p["uri"], "cid": p["cid"], "record": r})
         return {"uri": p["uri"], "cid": p["cid"], "validationStatus": "valid"}
@@ -405,13 +473,15 @@ def create_app(**opts) -> FastAPI:
     async def xrpc(nsid: str, request: Request):
         fake = request.app.state.fake
         raw = await request.body()
+        blob = nsid == "com.atproto.repo.uploadBlob"
         try:
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and not blob else None
         except ValueError:
             body = None
         path = request.url.path
         query = dict(request.query_params)
-        fake.record(request.method, path, query, request.headers, body)
+        shown = {"bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()} if blob else body
+        fake.record(request.method, path, query, request.headers, shown)
         f = fake.take_failure(path)
         if f:
             headers = {}
@@ -431,7 +501,7 @@ def create_app(**opts) -> FastAPI:
             return _error(XrpcError(f["status"], "InvalidRequest", "fake failure"))
         try:
             with fake.lock:
-                return fake.xrpc(request.method, nsid, query, body, request.headers)
+                return fake.xrpc(request.method, nsid, query, body, request.headers, raw)
         except XrpcError as e:
             return _error(e)
 

@@ -7,6 +7,13 @@ of ours) makes a `mention` notification. Every /api call needs `Authorization: B
 the same status and creates nothing), refuses a `direct` status that mentions nobody (422)
 and a text over `max_characters` (422).
 
+Media: POST /api/v2/media (multipart `file`, `description`) keeps the file's bytes as received
+(`fake.media[id]["bytes"]`) and answers 200 with the attachment, or, when `media_processing`
+is n > 0, 202 with `url: null`, and GET /api/v1/media/:id answers 206 the next n times before
+200. A status may attach up to 4 of the account's processed, unattached uploads
+(`media_ids`; 422 otherwise, as Mastodon says "Cannot attach files that have not finished
+processing") and may then have no text; it shows them in `media_attachments`.
+
 Controls, in Python on `app.state.fake` or over HTTP: `POST /_fake/status {"from", "text",
 "visibility", "in_reply_to_id"}`, `POST /_fake/fail {"status", "times", "retry_after",
 "path_prefix"}`, `GET /_fake/sent`, `GET /_fake/requests`.
@@ -20,11 +27,13 @@ import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from mynah.social.fakes import FakeBase
+from mynah.social.fakes import FakeBase, parse_multipart, sniff
+from mynah.social.platforms.base import png_size
 
 _TOKEN = re.compile(
     r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)])|(?P<mention>(?<![\w/])@(?P<user>\w+)(?:@(?P<domain>[\w.-]+\w))?)"
@@ -46,9 +55,12 @@ class FakeMastodon(FakeBase):
         max_characters: int | None = 500,
         heartbeat: float = 1.0,
         stream_seconds: float = 60.0,
+        media_processing: int = 0,
         **_,
     ):
         super().__init__()
+        self.media_processing = media_processing  # 206s a new upload's GET answers before its 200
+        self.media: dict[str, dict] = {}  # id -> the attachment, with "bytes", "pending", "status_id"
         self.domain, self.token, self.max_characters = domain, token, max_characters
         self.heartbeat, self.stream_seconds = heartbeat, stream_seconds
         self.accounts: dict[str, dict] = {}  # acct -> account
@@ -136,6 +148,7 @@ class FakeMastodon(FakeBase):
             "uri": f"https://{self.domain}/users/{account['username']}/statuses/{sid}",
             "account": account,
             "mentions": mentions,
+            "media_attachments": [],
         }
         self.statuses[sid] = s
         if account["id"] != self.me["id"]:
@@ -166,6 +179,11 @@ class FakeMastodon(FakeBase):
             return self.list_notifications(q)
         if method == "POST" and path == "/api/v1/statuses":
             return self.post_status(body or {}, headers), {}
+        if method == "POST" and path == "/api/v2/media":
+            return self.upload_media(body or {})
+        m = re.fullmatch(r"/api/v1/media/(\d+)", path)
+        if method == "GET" and m:
+            return self.get_media(m.group(1))
         m = re.fullmatch(r"/api/v1/statuses/(\d+)(/context)?", path)
         if method == "GET" and m:
             s = self.statuses.get(m.group(1))
@@ -207,18 +225,92 @@ class FakeMastodon(FakeBase):
             )
         return page, headers
 
+    @staticmethod
+    def media_view(m: dict) -> dict:
+        return {k: v for k, v in m.items() if k not in ("bytes", "pending", "status_id")}
+
+    def upload_media(self, b: dict) -> tuple[dict, dict]:
+        f = b.get("file")
+        if not hasattr(f, "data") or not f.data:
+            raise ApiError(422, "Validation failed: File can't be blank")
+        kind = sniff(f.data)
+        if kind is None:
+            raise ApiError(422, "Validation failed: File content type is invalid")
+        desc = b.get("description")
+        desc = desc.text() if hasattr(desc, "text") else desc
+        if desc is not None and len(desc) > 1500:
+            raise ApiError(422, "Validation failed: Description is too long (maximum is 1500 characters)")
+        mid = self.next_id()
+        url = f"https://{self.domain}/system/media_attachments/files/{mid}/original/{f.filename or 'file'}"
+        m = {
+            "id": mid,
+            "type": "image",
+            "url": url,
+            "preview_url": url.replace("/original/", "/small/"),
+            "remote_url": None,
+            "description": desc,
+            "blurhash": None,
+            "meta": {},
+            "bytes": f.data,
+            "pending": self.media_processing,
+            "status_id": None,
+        }
+        size = png_size(f.data)
+        if size:
+            m["meta"] = {
+                "original": {
+                    "width": size[0],
+                    "height": size[1],
+                    "size": f"{size[0]}x{size[1]}",
+                    "aspect": size[0] / size[1],
+                }
+            }
+        self.media[mid] = m
+        view = self.media_view(m)
+        if m["pending"]:
+            return {**view, "url": None}, {"__status__": 202}
+        return view, {}
+
+    def get_media(self, mid: str) -> tuple[dict, dict]:
+        m = self.media.get(mid)
+        if m is None:
+            raise ApiError(404, "Record not found")
+        if m["pending"] > 0:
+            m["pending"] -= 1
+            return {**self.media_view(m), "url": None}, {"__status__": 206}
+        return self.media_view(m), {}
+
     def post_status(self, b: dict, headers) -> dict:
         key = headers.get("idempotency-key")
         if key and key in self.idempotency:
             return self.statuses[self.idempotency[key]]
+        ids = b.get("media_ids") or b.get("media_ids[]") or []
+        ids = [str(i) for i in (ids if isinstance(ids, list) else [ids])]
+        if len(ids) > 4:
+            raise ApiError(422, "Validation failed: You can attach at most 4 images")
+        for i in ids:
+            m = self.media.get(i)
+            if m is None:
+                raise ApiError(422, "Validation failed: Media attachment not found")
+            if m["status_id"] is not None:
+                raise ApiError(422, "Validation failed: Media attachment is already attached")
+            if m["pending"] > 0:
+                raise ApiError(
+                    422, "Cannot attach files that have not finished processing. Try again in a moment!"
+                )
         text = b.get("status")
-        if not isinstance(text, str) or not text.strip():
+        if ids and text is None:
+            text = ""
+        if not isinstance(text, str) or (not text.strip() and not ids):
             raise ApiError(422, "Validation failed: Text can't be blank")
         from mynah.social.length import mastodon_length
 
         if self.max_characters and mastodon_length(text) > self.max_characters:
             raise ApiError(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
         s = self.create_status(self.me, text, b.get("visibility") or "public", b.get("in_reply_to_id"))
+        for i in ids:
+            self.media[i]["status_id"] = s["id"]
+            s["media_attachments"].append(self.media_view(self.media[i]))
         if key:
             self.idempotency[key] = s["id"]
         self.sent.append(s)
@@ -293,17 +385,33 @@ def create_app(**opts) -> FastAPI:
     async def api(rest: str, request: Request):
         fake = request.app.state.fake
         raw = await request.body()
-        body = None
+        body = shown = None
+        ctype = request.headers.get("content-type", "")
         if raw:
-            if request.headers.get("content-type", "").startswith("application/json"):
+            if ctype.startswith("application/json"):
                 try:
-                    body = json.loads(raw)
+                    body = shown = json.loads(raw)
                 except ValueError:
                     return _error(ApiError(400, "Invalid JSON"))
-            else:
-                body = dict((await request.form()).items())
+            elif ctype.startswith("multipart/form-data"):
+                try:  # fakes.Part values; recorded as their text or their size
+                    body = parse_multipart(ctype, raw)
+                except ValueError as e:
+                    return _error(ApiError(400, f"Invalid multipart body: {e}"))
+                shown = {
+                    k: f"<{len(p.data)} bytes>" if p.filename else p.data.decode("utf-8", "replace")
+                    for k, p in body.items()
+                }
+            else:  # a form: arrays as name[] repeated
+                body = {}
+                for k, v in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+                    if k.endswith("[]"):
+                        body.setdefault(k[:-2], []).append(v)
+                    else:
+                        body[k] = v
+                shown = body
         path = request.url.path
-        fake.record(request.method, path, dict(request.query_params), request.headers, body)
+        fake.record(request.method, path, dict(request.query_params), request.headers, shown)
         f = fake.take_failure(path)
         if f:
             return _failure(f)
@@ -312,7 +420,8 @@ def create_app(**opts) -> FastAPI:
                 data, headers = fake.api(request.method, path, request.query_params, body, request.headers)
         except ApiError as e:
             return _error(e)
-        return JSONResponse(data, headers=headers)
+        status = headers.pop("__status__", 200)
+        return JSONResponse(data, status_code=status, headers=headers)
 
     @app.post("/_fake/status")
     async def status(request: Request):

@@ -11,11 +11,17 @@ app-only `Bearer` token gets 403 "Unsupported Authentication" except on the twee
     GET  /2/users/{id}/tweets                               a user's timeline, newest first
     POST /2/dm_conversations/with/{participant_id}/messages  send a DM
     GET  /2/dm_conversations/with/{participant_id}/dm_events the 1:1 conversation's events, newest first
+    POST /2/media/upload                                    simple upload: multipart `media` (raw bytes) and
+                                                            `media_category` (or JSON with `media` in base64)
+    POST /2/media/metadata                                  alt text: {"id", "metadata": {"alt_text": {"text"}}}
 
 As on X: an account's tweet with the same text as one of its earlier tweets is refused (403
 "duplicate content"); a reply to a tweet the fake does not have is refused (403); a reply's
 text as read back begins with the replied-to author's @handle; tweet text is read back with
-&, < and > escaped; a deleted or unknown tweet is a 200 with "errors" and no "data".
+&, < and > escaped; a deleted or unknown tweet is a 200 with "errors" and no "data". An upload
+keeps its bytes as received (`fake.media[id]["bytes"]`); a tweet may attach up to 4 of the
+account's uploads (`media.media_ids`, else 400), may then have no text, and reads back with a
+t.co link for them appended to its text, as X shows it.
 
 Controls (HTTP, and the same as methods of `app.state.fake`, a `FakeX`):
 
@@ -35,6 +41,7 @@ POSTed to the webhook; the answer is {"id", "status", "error", "payload"}.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -50,7 +57,9 @@ import httpx
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from mynah.social.fakes import parse_multipart, sniff
 from mynah.social.length import rule_for
+from mynah.social.platforms.base import png_size
 from mynah.social.platforms.x import SIGNATURE_HEADER, crc_response, sign_body
 
 OAUTH_REQUIRED = (
@@ -64,10 +73,16 @@ OAUTH_REQUIRED = (
 )
 TIMESTAMP_WINDOW = 300  # seconds either side of the fake's clock
 RATE_LIMIT = 300  # x-rate-limit-limit the fake reports
+MEDIA_CATEGORIES = ("tweet_image", "tweet_gif", "tweet_video", "dm_image", "dm_gif", "dm_video", "subtitles")
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X: images up to 5 MB
 
 _HANDLE = re.compile(r"(?<![A-Za-z0-9_@])@([A-Za-z0-9_]{1,15})")
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+class Parts(dict):
+    """A multipart/form-data body: `fakes.Part`s by name (JSON endpoints refuse it)."""
 
 
 def problem(status: int, detail: str, title: str | None = None, type_: str = "about:blank", headers=None):
@@ -115,6 +130,8 @@ class FakeX:
         self.tweets: dict[str, dict] = {}
         self.dms: list[dict] = []
         self.users: dict[str, dict] = {}
+        # uploads by media id: {"id", "media_key", "bytes", "type", "category", "alt", "owner"}
+        self.media: dict[str, dict] = {}
         self._failures: list[dict] = []
         self._nonces: set[str] = set()
         self._next_id = 1_790_000_000_000_000_000
@@ -173,7 +190,12 @@ class FakeX:
         return None
 
     def create_tweet(
-        self, author_id: str, text: str, in_reply_to: str | None = None, quote: str | None = None
+        self,
+        author_id: str,
+        text: str,
+        in_reply_to: str | None = None,
+        quote: str | None = None,
+        media_ids: list[str] | None = None,
     ) -> dict:
         """Store a tweet (KeyError: `in_reply_to` or `quote` is not a tweet the fake has)."""
         author_id = str(author_id)
@@ -188,6 +210,8 @@ class FakeX:
                 handle = "@" + self.users[parent["author_id"]]["username"]
                 if not text.lower().startswith(handle.lower()):
                     display = f"{handle} {text}"  # X shows a reply with the replied-to @handle first
+            if media_ids:  # ... and a tweet with media with their link last
+                display = f"{display} https://t.co/{secrets.token_hex(5)}".lstrip()
             t = {
                 "id": self.new_id(),
                 "author_id": author_id,
@@ -195,6 +219,7 @@ class FakeX:
                 "display": display,  # as X reads it back
                 "in_reply_to": parent["id"] if parent else None,
                 "quote": quoted["id"] if quoted else None,
+                "media": [str(m) for m in media_ids or []],
                 "created": datetime.now(timezone.utc),
             }
             self.tweets[t["id"]] = t
@@ -233,6 +258,8 @@ class FakeX:
             d["conversation_id"] = root["id"]
         if "in_reply_to_user_id" in fields and t["in_reply_to"]:
             d["in_reply_to_user_id"] = self.tweets[t["in_reply_to"]]["author_id"]
+        if "attachments" in fields and t.get("media"):
+            d["attachments"] = {"media_keys": [self.media[m]["media_key"] for m in t["media"]]}
         if "referenced_tweets" in fields:
             refs = []
             if t["in_reply_to"]:
@@ -546,16 +573,32 @@ def create_app(
     async def begin(request: Request, user_context: bool) -> tuple[dict, object, JSONResponse | None]:
         """Record the call, check its auth and any injected failure."""
         raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        ctype = request.headers.get("content-type", "")
+        shown = None
+        if ctype.lower().startswith("multipart/form-data"):
+            try:  # the parts (a dict of fakes.Part), recorded as their text or their size
+                body = Parts(parse_multipart(ctype, raw))
+                shown = {
+                    k: (
+                        f"<{len(p.data)} bytes>"
+                        if p.filename or p.content_type
+                        else p.data.decode("utf-8", "replace")
+                    )
+                    for k, p in body.items()
+                }
+            except ValueError as e:
+                body = shown = f"malformed multipart body: {e}"
+        else:
+            try:
+                body = shown = json.loads(raw) if raw else None
+            except ValueError:
+                body = shown = raw.decode("utf-8", "replace")
         rec = {
             "method": request.method,
             "path": request.url.path,
             "query": dict(request.query_params),
             "headers": {k: request.headers[k] for k in _INTERESTING if k in request.headers},
-            "json": body,
+            "json": shown,
             "status": None,
             "time": time.time(),
         }
@@ -612,12 +655,24 @@ def create_app(
         rec, body, refused = await begin(request, user_context=True)
         if refused is not None:
             return refused
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or isinstance(body, Parts):
             return invalid(rec, "The request body is not a JSON object")
+        media = body.get("media")
+        media_ids = None
+        if media is not None:
+            media_ids = media.get("media_ids") if isinstance(media, dict) else None
+            if not isinstance(media_ids, list) or not 1 <= len(media_ids) <= 4:
+                return invalid(rec, "$.media.media_ids: 1 to 4 media ids are required")
+            media_ids = [str(m) for m in media_ids]
+            with fake.lock:
+                if any(fake.media.get(m, {}).get("owner") != fake.account_id for m in media_ids):
+                    return invalid(rec, "Your media IDs are invalid.")
         text = body.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if media_ids and text is None:
+            text = ""
+        if not isinstance(text, str) or (not text.strip() and not media_ids):
             return invalid(rec, "$.text: a non-empty string is required")
-        if not user_rule.fits(text):
+        if text and not user_rule.fits(text):
             return forbidden(rec, "Your Tweet text is too long.")
         reply = body.get("reply") or {}
         parent = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
@@ -629,18 +684,21 @@ def create_app(
                 )
             if quote is not None and str(quote) not in fake.tweets:
                 return forbidden(rec, "You attempted to quote a Tweet that is deleted or not visible to you.")
-            if any(t["author_id"] == fake.account_id and t["text"] == text for t in fake.tweets.values()):
+            if text and any(
+                t["author_id"] == fake.account_id and t["text"] == text for t in fake.tweets.values()
+            ):
                 return forbidden(rec, "You are not allowed to create a Tweet with duplicate content.")
-            t = fake.create_tweet(fake.account_id, text, in_reply_to=parent, quote=quote)
-            fake.sent.append(
-                {
-                    "kind": "tweet",
-                    "id": t["id"],
-                    "text": text,
-                    "in_reply_to_tweet_id": t["in_reply_to"],
-                    "quote": t["quote"],
-                }
-            )
+            t = fake.create_tweet(fake.account_id, text, in_reply_to=parent, quote=quote, media_ids=media_ids)
+            rec_sent = {
+                "kind": "tweet",
+                "id": t["id"],
+                "text": text,
+                "in_reply_to_tweet_id": t["in_reply_to"],
+                "quote": t["quote"],
+            }
+            if t["media"]:
+                rec_sent["media_ids"] = list(t["media"])
+            fake.sent.append(rec_sent)
         fake._echo(fake.mention_payload(t))
         return done(rec, 201, {"data": {"id": t["id"], "text": text, "edit_history_tweet_ids": [t["id"]]}})
 
@@ -695,6 +753,74 @@ def create_app(
             meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
         return done(rec, 200, {"data": data, "meta": meta} if data else {"meta": meta})
 
+    @app.post("/2/media/upload")
+    async def upload_media(request: Request):
+        rec, body, refused = await begin(request, user_context=True)
+        if refused is not None:
+            return refused
+        if isinstance(body, Parts):
+            part = body.get("media")
+            data = part.data if part is not None else None
+            category = body["media_category"].text() if "media_category" in body else None
+        elif isinstance(body, dict):  # a JSON body: the media in base64
+            try:
+                data = base64.b64decode(body.get("media") or "", validate=True) or None
+            except (ValueError, TypeError):
+                return invalid(rec, "$.media: not base64")
+            category = body.get("media_category")
+        else:
+            return invalid(rec, str(body) if body else "A multipart/form-data or JSON body is required")
+        if not data:
+            return invalid(rec, "$.media: the media is required")
+        if category not in MEDIA_CATEGORIES:
+            return invalid(rec, f"$.media_category: one of {', '.join(MEDIA_CATEGORIES)} is required")
+        kind = sniff(data)
+        if category.endswith("_image") and kind is None:
+            return invalid(rec, "$.media: unsupported image format")
+        if len(data) > MAX_IMAGE_BYTES:
+            return invalid(rec, f"$.media: an image may be at most {MAX_IMAGE_BYTES} bytes")
+        media_id = fake.new_id()
+        m = {
+            "id": media_id,
+            "media_key": f"3_{media_id}",
+            "bytes": data,
+            "type": kind,
+            "category": category,
+            "alt": None,
+            "owner": fake.account_id,
+        }
+        with fake.lock:
+            fake.media[media_id] = m
+        out = {"id": media_id, "media_key": m["media_key"], "size": len(data), "expires_after_secs": 86400}
+        size = png_size(data)
+        if size:
+            out["image"] = {"image_type": kind, "w": size[0], "h": size[1]}
+        return done(rec, 200, {"data": out})
+
+    @app.post("/2/media/metadata")
+    async def media_metadata(request: Request):
+        rec, body, refused = await begin(request, user_context=True)
+        if refused is not None:
+            return refused
+        if (
+            not isinstance(body, dict)
+            or isinstance(body, Parts)
+            or not isinstance(body.get("metadata"), dict)
+        ):
+            return invalid(rec, "$.id and $.metadata are required")
+        media_id = str(body.get("id") or "")
+        alt = (body["metadata"].get("alt_text") or {}).get("text")
+        if alt is not None and (not isinstance(alt, str) or len(alt) > 1000):
+            return invalid(rec, "$.metadata.alt_text.text: a string of at most 1000 characters")
+        with fake.lock:
+            m = fake.media.get(media_id)
+            if m is None or m["owner"] != fake.account_id:
+                return invalid(rec, f"$.id: media {media_id} not found")
+            if alt is not None:
+                m["alt"] = alt
+        meta = {"alt_text": {"text": m["alt"]}} if m["alt"] is not None else {}
+        return done(rec, 200, {"data": {"id": media_id, "associated_metadata": meta}})
+
     @app.post("/2/dm_conversations/with/{participant_id}/messages")
     async def send_dm(participant_id: str, request: Request):
         rec, body, refused = await begin(request, user_context=True)
@@ -706,7 +832,7 @@ def create_app(
             )
         if participant_id == fake.account_id:
             return forbidden(rec, "You cannot send a direct message to yourself.")
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or isinstance(body, Parts):
             return invalid(rec, "The request body is not a JSON object")
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():

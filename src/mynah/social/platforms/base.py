@@ -14,12 +14,20 @@ or messages for a send that may or may not have happened before a crash.
   `after`; the outbox fills `reply_to` and `ref` from that part's `Sent` once it is sent.
 - `send` returns a `Sent` (the platform's id of the new post or message, and the reference
   a later reply needs), or raises `SendError`.
+- `Send.media`: images to attach to a reply (a chart), each `{"png_b64", "alt"}`: the PNG's
+  bytes in base64, uploaded byte for byte (they carry provenance metadata), and its alt text.
+  An adapter uploads them first and then posts with them. A crash between the upload and the
+  post leaves an orphan upload on the platform (they expire unused) and nothing posted: the
+  outbox's find_sent/resend covers the post, so it is never posted twice.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from dataclasses import asdict, dataclass, field
+import struct
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal, Protocol
 
 from mynah.social.length import LengthRule
@@ -64,13 +72,18 @@ class Send:
     )  # Event.ref of what is answered (Bluesky's refs, Mastodon's visibility)
     recipient_id: str | None = None  # dm: the customer's user id (X's participant_id)
     after: str | None = None  # a thread's earlier part, by key: reply under that one once it is sent
+    # reply only: images to attach, each {"png_b64": base64 of the PNG, "alt": its alt text}
+    media: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> Send:
-        return cls(**d)
+        # an outbox row written before a field existed loads with its default; one written
+        # by a newer version loads without the fields this one does not know
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass
@@ -124,6 +137,31 @@ class Poller(Protocol):
 
 
 _URL = re.compile(r"https?://\S+")
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def media_bytes(m: dict, where: str) -> bytes:
+    """The image bytes of one `Send.media` item (a permanent `SendError` when they are
+    missing or not base64: retrying would not help)."""
+    raw = m.get("png_b64") if isinstance(m, dict) else None
+    if not isinstance(raw, str) or not raw:
+        raise SendError(f"{where}: a media item without png_b64", permanent=True)
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise SendError(f"{where}: a media item whose png_b64 is not base64", permanent=True) from None
+    if not data:
+        raise SendError(f"{where}: an empty image", permanent=True)
+    return data
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk, or None if `data` is not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    w, h = struct.unpack(">II", data[16:24])
+    return (w, h) if w and h else None
 
 
 def same_text(a: str, b: str) -> bool:

@@ -12,6 +12,10 @@ lexicons and wraps the responses that the retries need.
 - Facets (mentions, links) are computed in UTF-8 byte offsets, as the richtext lexicon says.
 - Errors: 429, 5xx and connection errors are `SendError`s to retry (with `retry_after` from the
   headers); other 4xx are permanent, with the platform's message.
+- A reply with images (`Send.media`): each is uploaded with com.atproto.repo.uploadBlob (the
+  raw bytes, Content-Type image/png) and the post record embeds the returned blobs as
+  `app.bsky.embed.images` with their alt text and aspect ratio. An image over the images
+  embed's 1,000,000 bytes is refused before anything is uploaded (permanent).
 
 The password and the tokens are never logged nor shown in repr.
 """
@@ -26,13 +30,25 @@ from datetime import datetime, timezone
 import httpx
 
 from mynah.social.length import LengthRule, rule_for
-from mynah.social.platforms.base import Event, Send, SendError, Sent, retry_after, same_text
+from mynah.social.platforms.base import (
+    Event,
+    Send,
+    SendError,
+    Sent,
+    media_bytes,
+    png_size,
+    retry_after,
+    same_text,
+)
 
 log = logging.getLogger(__name__)
 
 POST = "app.bsky.feed.post"
 REASONS = ("mention", "reply", "quote")
 MAX_PAGES = 20
+IMAGES = "app.bsky.embed.images"
+MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image: the blob's maxSize
+MAX_IMAGES = 4
 
 # after the AT Protocol docs' examples ("Links, mentions, and rich text"), on UTF-8 bytes
 _MENTION = re.compile(
@@ -121,26 +137,45 @@ class Bluesky:
                 return
         self._login()
 
-    def _raw(self, method, nsid, params=None, json=None, token=None, proxy=False) -> httpx.Response:
+    def _raw(
+        self, method, nsid, params=None, json=None, token=None, proxy=False, content=None, mime=None
+    ) -> httpx.Response:
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if proxy:
             headers["atproto-proxy"] = self.chat_proxy
+        if mime:
+            headers["Content-Type"] = mime
         try:
             return self.client.request(
-                method, f"{self.service_url}/xrpc/{nsid}", params=params, json=json, headers=headers
+                method,
+                f"{self.service_url}/xrpc/{nsid}",
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
             )
         except httpx.HTTPError as e:  # connection refused, timeouts: try again later
             raise SendError(f"bluesky {nsid}: {type(e).__name__}: {e}") from None
 
-    def _call(self, method: str, nsid: str, params=None, json=None, what: str | None = None) -> dict:
-        """An authenticated XRPC call; the response's JSON, or a `SendError`."""
+    def _call(
+        self,
+        method: str,
+        nsid: str,
+        params=None,
+        json=None,
+        what: str | None = None,
+        content: bytes | None = None,
+        mime: str | None = None,
+    ) -> dict:
+        """An authenticated XRPC call; the response's JSON, or a `SendError`. `content` and
+        `mime`: a raw body (uploadBlob's) instead of JSON."""
         proxy = nsid.startswith("chat.bsky.")
-        r = self._raw(method, nsid, params, json, self._login()["accessJwt"], proxy)
+        r = self._raw(method, nsid, params, json, self._login()["accessJwt"], proxy, content, mime)
         if r.status_code in (400, 401) and _error_name(r) == "ExpiredToken":
             self._refresh()
-            r = self._raw(method, nsid, params, json, self._login()["accessJwt"], proxy)
+            r = self._raw(method, nsid, params, json, self._login()["accessJwt"], proxy, content, mime)
         if r.status_code != 200:
             raise _error(r, what or nsid)
         return r.json() if r.content else {}
@@ -284,7 +319,37 @@ class Bluesky:
             )
         return sorted(out, key=lambda f: f["index"]["byteStart"])
 
+    def images_embed(self, media: list[dict]) -> dict:
+        """Upload `media` (uploadBlob, the bytes as they are) and return the post's
+        app.bsky.embed.images. Every image is checked before the first upload."""
+        if len(media) > MAX_IMAGES:
+            raise SendError(f"bluesky reply: {len(media)} images, a post takes {MAX_IMAGES}", permanent=True)
+        images = [media_bytes(m, "bluesky reply") for m in media]
+        for data in images:
+            if len(data) > MAX_IMAGE_BYTES:
+                raise SendError(
+                    f"bluesky reply: the image is {len(data):,} bytes; Bluesky takes images of at "
+                    f"most {MAX_IMAGE_BYTES:,} bytes",
+                    permanent=True,
+                )
+        out = []
+        for data, m in zip(images, media):
+            r = self._call(
+                "POST", "com.atproto.repo.uploadBlob", content=data, mime="image/png", what="upload image"
+            )
+            blob = r.get("blob")
+            if not isinstance(blob, dict):
+                raise SendError(f"bluesky upload image: no blob in the response: {str(r)[:200]}")
+            image = {"alt": (m.get("alt") or "").strip(), "image": blob}
+            size = png_size(data)
+            if size:
+                image["aspectRatio"] = {"width": size[0], "height": size[1]}
+            out.append(image)
+        return {"$type": IMAGES, "images": out}
+
     def send(self, s: Send) -> Sent:
+        if s.media and s.kind != "reply":
+            raise SendError(f"bluesky {s.kind}: images are attached to replies only", permanent=True)
         facets = self.facets(s.text)
         if s.kind == "dm":
             message = {"text": s.text}
@@ -309,6 +374,11 @@ class Bluesky:
         }
         if facets:
             record["facets"] = facets
+        if s.media:
+            # uploaded on every attempt: a crash (or a failed createRecord) after the upload
+            # leaves an unreferenced blob, which the PDS drops; the post is deduplicated by
+            # the outbox (find_sent), so it is never made twice
+            record["embed"] = self.images_embed(s.media)
         body = {"repo": self.account_id, "collection": POST, "record": record}
         r = self._call("POST", "com.atproto.repo.createRecord", json=body, what="post reply")
         return Sent(id=r["uri"], ref={"uri": r["uri"], "cid": r["cid"], "root": record["reply"]["root"]})

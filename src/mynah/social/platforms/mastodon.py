@@ -11,7 +11,18 @@ import time
 import httpx
 
 from mynah.social.length import LengthRule, rule_for
-from mynah.social.platforms.base import Event, Send, SendError, Sent, retry_after, same_text
+from mynah.social.platforms.base import (
+    Event,
+    Send,
+    SendError,
+    Sent,
+    media_bytes,
+    retry_after,
+    same_text,
+)
+
+MAX_IMAGES = 4
+DESCRIPTION_MAX = 1500  # Mastodon's limit on a media description (alt text)
 
 
 def instance_max_characters(url: str, timeout: float = 10.0) -> int:
@@ -89,7 +100,16 @@ class Mastodon:
 
     A DM is a `direct` status: the answer mentions the customer (prepended when the text does
     not) and replies to their status. The access token is never logged nor shown in repr.
+
+    A reply with images (`Send.media`): each is uploaded with POST /api/v2/media (multipart
+    `file` and `description`, the alt text); a 202 means the instance is still processing it,
+    and GET /api/v1/media/:id is polled (206 while processing, 200 when done) a bounded number
+    of times before the status is posted with `media_ids` (Mastodon refuses a status whose
+    media are not processed yet).
     """
+
+    media_polls = 10  # GET /api/v1/media/:id at most this many times per image
+    media_poll_interval = 0.5  # seconds, doubled after each poll up to 2
 
     platform = "mastodon"
 
@@ -237,7 +257,41 @@ class Mastodon:
             log.info("mastodon: stream ended: %s", e)
 
     # ---- sending ----
+    def upload(self, data: bytes, alt: str | None) -> str:
+        """Upload one image with its description; its media id once the instance has
+        processed it (a retryable SendError if it has not after `media_polls` looks)."""
+        form = {"description": alt.strip()[:DESCRIPTION_MAX]} if alt and alt.strip() else None
+        r = self._request(
+            "POST",
+            "/api/v2/media",
+            "upload media",
+            files={"file": ("chart.png", data, "image/png")},
+            data=form,
+        )
+        media_id = str(r.json()["id"])
+        processing = r.status_code == 202  # (200: processed already)
+        wait = self.media_poll_interval
+        for _ in range(self.media_polls if processing else 0):
+            time.sleep(wait)
+            wait = min(2.0, wait * 2)
+            r = self._request("GET", f"/api/v1/media/{media_id}", "media status")
+            processing = r.status_code == 206
+            if not processing:
+                break
+        if processing:
+            raise SendError(
+                f"mastodon upload media: {media_id} still processing after {self.media_polls} looks",
+                retry_after=30,
+            )
+        return media_id
+
     def send(self, s: Send) -> Sent:
+        if s.media and s.kind != "reply":
+            raise SendError(f"mastodon {s.kind}: images are attached to replies only", permanent=True)
+        if len(s.media) > MAX_IMAGES:
+            raise SendError(
+                f"mastodon reply: {len(s.media)} images, a status takes {MAX_IMAGES}", permanent=True
+            )
         text = s.text
         if s.kind == "dm":
             acct = s.to.lstrip("@")
@@ -246,6 +300,12 @@ class Mastodon:
             body = {"status": text, "visibility": "direct", "in_reply_to_id": s.ref.get("status_id")}
         else:
             body = {"status": text, "in_reply_to_id": s.to, "visibility": s.ref.get("visibility") or "public"}
+            if s.media:
+                # Uploaded on every attempt: a crash (or a failed post) after an upload leaves
+                # it unattached, and Mastodon deletes unattached media; the status itself is
+                # deduplicated by its Idempotency-Key and the outbox's find_sent.
+                images = [media_bytes(m, "mastodon reply") for m in s.media]
+                body["media_ids"] = [self.upload(b, m.get("alt")) for b, m in zip(images, s.media)]
         r = self._request(
             "POST", "/api/v1/statuses", f"post {s.kind}", json=body, headers={"Idempotency-Key": s.key}
         )

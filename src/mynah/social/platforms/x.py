@@ -18,6 +18,13 @@ POST /2/tweets (a reply: `reply.in_reply_to_tweet_id`), POST
 /2/dm_conversations/with/:participant_id/messages (a DM), and for reconciliation and context
 GET /2/users/:id/tweets, GET /2/dm_conversations/with/:participant_id/dm_events and
 GET /2/tweets/:id.
+
+A reply with images (`Send.media`): each is uploaded with POST /2/media/upload (the simple
+upload: a multipart form with the raw bytes in `media`, `media_category=tweet_image` and
+`media_type=image/png`; a multipart body is not part of the OAuth 1.0a signature), its alt
+text set with POST /2/media/metadata (`{"id", "metadata": {"alt_text": {"text"}}}`), and the
+reply posted with `"media": {"media_ids": [...]}`. X shows such a tweet's text with the
+media's t.co link appended, which reconciliation ignores.
 """
 
 from __future__ import annotations
@@ -36,7 +43,15 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from mynah.social.length import LengthRule, rule_for
-from mynah.social.platforms.base import Event, Send, SendError, Sent, retry_after, same_text
+from mynah.social.platforms.base import (
+    Event,
+    Send,
+    SendError,
+    Sent,
+    media_bytes,
+    retry_after,
+    same_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -301,8 +316,16 @@ def _strip_leading_mentions(text: str) -> str:
     return _LEADING_MENTIONS.sub("", text)
 
 
-def _matches(platform_text: str, sent_text: str) -> bool:
+# X appends the attached media's link to the text of a tweet with media
+_MEDIA_LINK = re.compile(r"\s*https://t\.co/\w+\s*$")
+ALT_TEXT_MAX = 1000  # X's limit on an image's alt text
+MAX_IMAGES = 4
+
+
+def _matches(platform_text: str, sent_text: str, media: bool = False) -> bool:
     t = html.unescape(platform_text or "")
+    if media:
+        t = _MEDIA_LINK.sub("", t)
     return same_text(t, sent_text) or same_text(
         _strip_leading_mentions(t), _strip_leading_mentions(sent_text)
     )
@@ -374,25 +397,36 @@ class X:
     # -- HTTP --
 
     def _request(
-        self, method: str, path: str, params: dict | None = None, body: dict | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict | None = None,
+        body: dict | None = None,
+        files: dict | None = None,
+        form: dict | None = None,
     ) -> httpx.Response:
-        """One signed request. The URL carries the query exactly as signed; the JSON body is
-        left out of the signature (OAuth 1.0a signs only form-encoded bodies)."""
+        """One signed request. The URL carries the query exactly as signed; a JSON or a
+        multipart body is left out of the signature (OAuth 1.0a signs only form-encoded
+        bodies). `files` and `form`: a multipart body (httpx sets its Content-Type)."""
         url = self.api_base + path
         if params:
             url += "?" + urlencode(params, quote_via=quote, safe="")
         uri, headers, _ = self._oauth.sign(url, http_method=method)
+        if files is not None:
+            return self._http.request(method, uri, headers=headers, files=files, data=form)
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body).encode("utf-8")
         return self._http.request(method, uri, headers=headers, content=content)
 
-    def _call(self, what: str, method: str, path: str, params=None, body=None) -> httpx.Response:
+    def _call(
+        self, what: str, method: str, path: str, params=None, body=None, files=None, form=None
+    ) -> httpx.Response:
         """`_request`, with failures as SendError: 429, 5xx, 408/409/425 and transport errors
         retryable (with X's wait), other 4xx permanent."""
         try:
-            resp = self._request(method, path, params, body)
+            resp = self._request(method, path, params, body, files, form)
         except httpx.HTTPError as e:
             raise SendError(f"X {what}: {type(e).__name__}: {e}") from None
         if resp.status_code < 400:
@@ -414,9 +448,39 @@ class X:
 
     # -- Adapter --
 
+    def upload(self, data: bytes, alt: str | None) -> str:
+        """Upload one image (and set its alt text); its media id."""
+        files = {"media": ("chart.png", data, "image/png")}
+        resp = self._call(
+            "media upload",
+            "POST",
+            "/2/media/upload",
+            files=files,
+            form={"media_category": "tweet_image", "media_type": "image/png"},
+        )
+        got = self._json(resp, "media upload").get("data")
+        if not isinstance(got, dict) or not got.get("id"):
+            raise SendError(f"X media upload: no data.id in the response: {resp.text[:200]}")
+        media_id = str(got["id"])
+        if alt and alt.strip():
+            body = {"id": media_id, "metadata": {"alt_text": {"text": alt.strip()[:ALT_TEXT_MAX]}}}
+            self._call("media alt text", "POST", "/2/media/metadata", body=body)
+        return media_id
+
     def send(self, s: Send) -> Sent:
+        if s.media and s.kind != "reply":
+            raise SendError(f"X {s.kind}: images are attached to replies only", permanent=True)
+        if len(s.media) > MAX_IMAGES:
+            raise SendError(f"X reply: {len(s.media)} images, X takes {MAX_IMAGES}", permanent=True)
         if s.kind == "reply":
             body = {"text": s.text, "reply": {"in_reply_to_tweet_id": str(s.to)}}
+            if s.media:
+                # Uploaded on every attempt: a crash (or a failed post) after an upload leaves
+                # that upload unused, and X expires it; the post itself is deduplicated by
+                # the outbox (find_sent), so it is never made twice.
+                images = [media_bytes(m, "X reply") for m in s.media]
+                ids = [self.upload(b, m.get("alt")) for b, m in zip(images, s.media)]
+                body["media"] = {"media_ids": ids}
             resp = self._call("reply", "POST", "/2/tweets", body=body)
             data = self._json(resp, "reply").get("data")
             if not isinstance(data, dict) or not data.get("id"):
@@ -444,7 +508,7 @@ class X:
                     isinstance(r, dict) and r.get("type") == "replied_to" and str(r.get("id")) == str(s.to)
                     for r in refs
                 )
-                if replied and isinstance(t.get("text"), str) and _matches(t["text"], s.text):
+                if replied and isinstance(t.get("text"), str) and _matches(t["text"], s.text, bool(s.media)):
                     return Sent(id=str(t["id"]))
             return None
         if s.kind == "dm":
