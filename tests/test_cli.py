@@ -170,7 +170,7 @@ def test_sample_command(tmp_path):
 @pytest.mark.slow
 def test_demo_runs_then_reuses_its_runs(tmp_path):
     args = ["demo", "--out", str(tmp_path), "--posts", "400", "--train-steps", "4", "--sft-steps", "2"]
-    args += ["--grounded", "40"]
+    args += ["--grounded", "40", "--social", "100"]  # (the default 1,000 writing-tool ones take 16 s)
     first = run_cli(*args, "--chat", input="what are people saying about coffee?\n", timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "mynah> " in first.stdout and (tmp_path / "tiny-chat" / "model.safetensors").exists()

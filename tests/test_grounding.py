@@ -191,7 +191,7 @@ def test_post_batches_search_and_auth(server, model_id):
 
 
 def test_grounding_on_a_server_without_posts_is_a_clear_400(talker, tmp_path):
-    s = LiveServer(talker, tmp=tmp_path)
+    s = LiveServer(talker, "--no-policy", tmp=tmp_path)  # (the policy layer: test_safety.py)
     try:
         c = openai.OpenAI(base_url=s.url + "/v1", api_key="none", max_retries=0)
         mid = c.models.list().data[0].id
@@ -242,7 +242,7 @@ def test_a_locked_post_store_is_a_503_and_recovers(server):
 def test_shutdown_saves_the_vector_index_beside_the_store(talker, post_db, tmp_path):
     db = copy_store(post_db, tmp_path / "db")
     Path(str(db) + ".faiss").unlink()
-    s = LiveServer(talker, "--posts", str(db), tmp=tmp_path)
+    s = LiveServer(talker, "--posts", str(db), "--no-policy", tmp=tmp_path)
     try:
         r = httpx.get(s.url + "/v1/posts/search", params={"q": "zeppelin", "mode": "vector"}, timeout=60)
         assert r.status_code == 200 and r.json()["data"]

@@ -17,7 +17,7 @@ import openai
 import pytest
 from PIL import Image
 
-from conftest import copy_store, run_cli
+from conftest import copy_store
 from mynah.images.provenance import IPTC, read_c2pa, read_xmp
 from mynah.images.watermark import detect as detect_pixels
 from serve_helpers import LiveServer
@@ -27,9 +27,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
+    from mynah.cli import main
+
     out = tmp_path_factory.mktemp("images") / "tiny-sd"
-    r = run_cli("images", "tiny-pipeline", "--out", str(out))
-    assert r.returncode == 0, r.stderr
+    assert main(["images", "tiny-pipeline", "--out", str(out)]) == 0
+    assert sorted(p.suffix for p in out.rglob("*.safetensors")) == [".safetensors"] * 3
+    assert not [p for p in out.rglob("*") if p.suffix in (".bin", ".ckpt", ".pt")]
     return out
 
 
@@ -162,7 +165,7 @@ def test_queue_full_is_429_and_a_gone_client_is_cancelled(server):
 
     # the queue holds 2: a running and a waiting request fill it, a third is turned away
     with cf.ThreadPoolExecutor(2) as pool:
-        waiting = [pool.submit(gives_up, i, 4.0) for i in (1, 2)]
+        waiting = [pool.submit(gives_up, i, 1.5) for i in (1, 2)]
         deadline = time.time() + 30
         while httpx.get(server.url + "/health").json()["images"]["queued"] < 2 and time.time() < deadline:
             time.sleep(0.05)
@@ -261,10 +264,19 @@ def test_without_an_image_model_charts_and_cards_still_work(trained, post_db, tm
     from mynah.serve.app import create_app
     from mynah.social.fakes import serve_in_thread
 
-    # the app in a thread of this process (charts and cards need no model loaded)
-    running = serve_in_thread(create_app(trained, posts=copy_store(post_db, tmp_path)))
+    # the app in a thread of this process (charts and cards need no model loaded), with a key
+    running = serve_in_thread(create_app(trained, posts=copy_store(post_db, tmp_path), api_keys=["sk-img"]))
     try:
-        c = openai.OpenAI(base_url=f"http://127.0.0.1:{running.port}/v1", api_key="none", max_retries=0)
+        url = f"http://127.0.0.1:{running.port}/v1"
+        for path, body in (
+            ("/images/chart", {"query": "coffee"}),
+            ("/images/generations", {"prompt": "a cat"}),
+        ):
+            with pytest.raises(openai.AuthenticationError):  # the same keys as every other route
+                openai.OpenAI(base_url=url, api_key="wrong", max_retries=0).post(
+                    path, body=body, cast_to=object
+                )
+        c = openai.OpenAI(base_url=url, api_key="sk-img", max_retries=0)
         with pytest.raises(openai.NotFoundError) as e:
             c.images.generate(prompt="a cat")
         assert "no image model configured" in e.value.body["message"]

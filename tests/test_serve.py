@@ -26,7 +26,17 @@ pytestmark = pytest.mark.slow  # each module starts real servers
 def server(talker, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     (tmp / "wm.key").write_text(WM_KEY.decode() + "\n")  # fixed, so greedy texts are repeatable
-    s = LiveServer(talker, "--max-batch", "16", "--watermark-key-file", str(tmp / "wm.key"), key=KEY, tmp=tmp)
+    # the policy layer has its own server (test_safety.py): its 6 s of loading buy nothing here
+    s = LiveServer(
+        talker,
+        "--max-batch",
+        "16",
+        "--watermark-key-file",
+        str(tmp / "wm.key"),
+        "--no-policy",
+        key=KEY,
+        tmp=tmp,
+    )
     yield s
     s.stop()
 
@@ -497,7 +507,7 @@ def test_responses_match_openai_spec(server, model_id):
 def test_full_queue_answers_429_with_retry_after(talker, tmp_path):
     # One slot, room for two waiting sequences. A request for n=2 takes the slot with one
     # choice and queues the other; while it runs, another n=2 request cannot fit.
-    s = LiveServer(talker, "--max-batch", "1", "--max-queue", "2", tmp=tmp_path)
+    s = LiveServer(talker, "--max-batch", "1", "--max-queue", "2", "--no-policy", tmp=tmp_path)
     try:
         body = {
             "model": talker.resolve().name,

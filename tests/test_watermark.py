@@ -227,6 +227,7 @@ def wm_server(talker, tmp_path_factory):
         "3",  # a deployment's own bias: the same key detects it
         "--state-dir",
         str(tmp / "st"),
+        "--no-policy",  # (the policy layer: test_safety.py; it costs 6 s a start)
         tmp=tmp,
     )
     s.keyfile = keyfile

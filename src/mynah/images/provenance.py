@@ -290,6 +290,20 @@ def xmp_packet(kind: str, model: str, when: str, version: str, title: str | None
     )
 
 
+def with_itxt(png: bytes, key: str, text: str) -> bytes:
+    """The PNG with an uncompressed iTXt chunk after its IHDR (PNG's own layout: length,
+    type, data, CRC over type and data)."""
+    import struct
+    import zlib
+
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4  # signature, IHDR's length+type, data, CRC
+    data = key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8")  # no compression, no language
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(">I", zlib.crc32(b"iTXt" + data))
+    return png[:end] + chunk + png[end:]
+
+
 @dataclass
 class Stamp:
     """What is said about one image: kind ("generated", "chart", "card"), the model or
@@ -334,18 +348,20 @@ class Stamp:
 def stamp(image, s: Stamp, signer: Signer, now: dt.datetime | None = None) -> tuple[bytes, dict]:
     """A PIL image (or PNG bytes) → signed PNG bytes with XMP, and the `provenance` object a
     response carries about it."""
-    from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    if isinstance(image, bytes | bytearray):
-        image = Image.open(io.BytesIO(image))
     when = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds").replace("+00:00", "Z")
     version = mynah_version()
-    info = PngInfo()
-    info.add_itxt(XMP_KEY, xmp_packet(s.kind, s.model, when, version, s.title), zip=False)
-    buf = io.BytesIO()
-    image.save(buf, "PNG", pnginfo=info)
-    signed = sign_png(buf.getvalue(), s.manifest(when, version), signer)
+    xmp = xmp_packet(s.kind, s.model, when, version, s.title)
+    if isinstance(image, bytes | bytearray):
+        png = with_itxt(bytes(image), XMP_KEY, xmp)  # the pixels as they are: no decode, no re-encode
+    else:
+        info = PngInfo()
+        info.add_itxt(XMP_KEY, xmp, zip=False)
+        buf = io.BytesIO()
+        image.save(buf, "PNG", pnginfo=info)
+        png = buf.getvalue()
+    signed = sign_png(png, s.manifest(when, version), signer)
     return signed, {
         "c2pa": True,
         "xmp": True,

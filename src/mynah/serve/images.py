@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +37,10 @@ from mynah.serve.protocol import _Request
 router = APIRouter()
 
 URL_TTL = 3600  # seconds a `url` image stays fetchable, as OpenAI's do
+# Charts and cards are drawn on one thread: matplotlib keeps its fonts per thread (FreeType
+# faces are not thread-safe), so on asyncio's pool each new thread loaded them cold and a
+# chart took 2-3 times as long; one thread also keeps matplotlib itself single-threaded.
+_DRAW = ThreadPoolExecutor(1, thread_name_prefix="mynah-draw")
 URL_KEEP = 256  # images kept for URLs at most (the oldest go first)
 MAX_PROMPT = 4000
 
@@ -249,7 +254,7 @@ async def chart(req: ChartRequest, request: Request, ctx: Ctx):
     if req.since and req.until and epoch(req.since) > epoch(req.until):
         raise invalid("since is after until", "since")
     vol = await asyncio.to_thread(_volume, store, req)
-    png = await asyncio.to_thread(render_chart, vol)
+    png = await _draw(render_chart, vol)
     cap = caption(vol)
     extra = {"query": req.query, "by": req.by, "post_count": vol.total, "range": span(vol)}
     item = await _finish(
@@ -281,7 +286,7 @@ async def card(req: CardRequest, request: Request, ctx: Ctx):
         raise APIError(
             404, f"no post {req.post_id!r} in the store", "invalid_request_error", "post_id", "post_not_found"
         )
-    png = await asyncio.to_thread(render_card, post)
+    png = await _draw(render_card, post)
     cap = caption(post)
     s = Stamp("card", "mynah-card", title=cap, post=post.as_dict())
     item = await _finish(st, png, s, req.response_format, request)
@@ -307,6 +312,10 @@ async def files(name: str, ctx: Ctx):
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+async def _draw(fn, *args) -> bytes:
+    return await asyncio.get_running_loop().run_in_executor(_DRAW, fn, *args)
 
 
 def _store(ctx: ServeContext, param: str):
