@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -36,19 +35,10 @@ from mynah.social.length import rule_for
 from mynah.social.platforms.base import Send
 from mynah.social.runner import Runner
 from mynah.social.state import AgentState, Plan
+from test_agents import wait_for
 
 NOW = datetime(2025, 5, 14, 12, 0, tzinfo=timezone.utc)
 PNG = png_bytes(24, 12, {"XML:com.adobe.xmp": "<x:xmpmeta><c2pa:manifest>stub</c2pa:manifest></x:xmpmeta>"})
-
-
-def wait_for(cond, timeout: float = 20.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(every)
-    return cond()
 
 
 # -- the detection ------------------------------------------------------------------------

@@ -287,13 +287,13 @@ def test_eval_grounding_cli_writes_table_json_and_chart(greedy_quoter, post_db, 
     out = tmp_path / "eval"
     r = run_cli(
         "eval", "grounding", "--model", str(greedy_quoter), "--posts", str(post_db), "--sample", str(sample_dir),
-        "--n", "20", "--out", str(out),
+        "--n", "12", "--out", str(out),
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     assert "quote_fidelity" in r.stdout and "constraint on" in r.stdout
     report = json.loads((out / "grounding.json").read_text())
     on, off = report["results"]["constraint on"], report["results"]["constraint off"]
-    assert on["questions"] == off["questions"] == 20
+    assert on["questions"] == off["questions"] == 12
     # the model quotes eagerly: with the constraint every quote is verbatim and every
     # marker after it names a post that holds it
     assert on["quotes"] >= 3, on

@@ -460,24 +460,27 @@ def test_policy_file_sets_categories_rules_and_facts(tmp_path):
 
 
 @pytest.mark.slow
-def test_serve_refuses_to_start_on_a_bad_policy_or_classifier(trained, tmp_path):
-    def serve(policy: str):
+def test_serve_refuses_to_start_on_a_bad_policy_or_classifier(trained, tmp_path, capsys):
+    from mynah.cli import main  # in this process: both stop before the port is bound
+
+    def serve(policy: str) -> tuple[int, str]:
         (tmp_path / "p.toml").write_text(policy)
-        args = (
+        args = [
             "--model",
             str(trained),
             "--policy",
             str(tmp_path / "p.toml"),
             "--state-dir",
             str(tmp_path / "s"),
-        )
-        return run_cli("serve", *args)
+        ]
+        rc = main(["serve", *args])
+        return rc, capsys.readouterr().err
 
-    r = serve('version = "x"\n\n[categories.astroturfing]\nthreshold = 7\n')
-    assert r.returncode == 2 and f"{tmp_path / 'p.toml'}:4:" in r.stderr, r.stderr
+    rc, err = serve('version = "x"\n\n[categories.astroturfing]\nthreshold = 7\n')
+    assert rc == 2 and f"{tmp_path / 'p.toml'}:4:" in err, err
     (tmp_path / "broken.safetensors").write_bytes(b"not weights")
-    r = serve('classifier = "broken.safetensors"\n')
-    assert r.returncode == 2 and "will not run unguarded" in r.stderr and "--no-policy" in r.stderr, r.stderr
+    rc, err = serve('classifier = "broken.safetensors"\n')
+    assert rc == 2 and "will not run unguarded" in err and "--no-policy" in err, err
 
 
 # -- the classifier's figures ----------------------------------------------------------------
