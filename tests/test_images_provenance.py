@@ -13,6 +13,12 @@ from mynah.images.provenance import IPTC, CertError, Signer, Stamp, read_c2pa, r
 from mynah.images.watermark import detect, mark
 
 
+def png_of(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def photo():
     import matplotlib.cbook as cbook
@@ -38,7 +44,7 @@ def test_bring_your_own_certificate(tmp_path):
     chain, key = tmp_path / "a" / "c2pa" / "signer.pem", tmp_path / "a" / "c2pa" / "signer.key"
     s = Signer.for_state(tmp_path / "b", str(chain), str(key))
     assert not (tmp_path / "b" / "c2pa").exists() and not s.self_signed
-    png, prov = stamp(Image.new("RGB", (32, 32)), Stamp("chart", "mynah-chart"), s)
+    png, prov = stamp(png_of(Image.new("RGB", (32, 32))), Stamp("chart", "mynah-chart"), s)
     ca = (tmp_path / "a" / "c2pa" / "ca.pem").read_bytes()
     assert read_c2pa(png, trust=ca).state == "Trusted"
     with pytest.raises(CertError, match="both --c2pa-cert and --c2pa-key"):
@@ -56,13 +62,15 @@ def test_bring_your_own_certificate(tmp_path):
 def test_stamp_writes_c2pa_and_xmp(tmp_path):
     s = Signer.for_state(tmp_path)
     post = {"text": "Cost: $5 — 50% off #deal 🎉", "author": "a", "url": "https://x.com/a/status/1"}
-    png, prov = stamp(Image.new("RGB", (40, 20), (1, 2, 3)), Stamp("card", "mynah-card", post=post), s)
+    png, prov = stamp(
+        png_of(Image.new("RGB", (40, 20), (1, 2, 3))), Stamp("card", "mynah-card", post=post), s
+    )
     found = read_c2pa(png)
     assert found.valid and found.digital_source_type == IPTC + "algorithmicMedia"
     assert found.assertion["post"] == post and "c2pa.actions.v2" in found.labels
     xmp = read_xmp(Image.open(io.BytesIO(png)))
     assert xmp["digital_source_type"] == IPTC + "algorithmicMedia" and xmp["created"] == prov["created"]
-    gen, _ = stamp(Image.new("RGB", (40, 20)), Stamp("generated", "sd-turbo"), s)
+    gen, _ = stamp(png_of(Image.new("RGB", (40, 20))), Stamp("generated", "sd-turbo"), s)
     assert read_c2pa(gen).digital_source_type == IPTC + "trainedAlgorithmicMedia"
 
 

@@ -44,15 +44,22 @@ def load_rows(data: str) -> list[dict]:
     return out
 
 
-def _read_rows(path: Path) -> list[dict]:
+def jsonl_rows(path: str | Path) -> list[tuple[int, dict]]:
+    """(line number, object) of each non-blank line; a line that is not JSON names itself."""
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            r = json.loads(line)
+            out.append((n, json.loads(line)))
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+    return out
+
+
+def _read_rows(path: Path) -> list[dict]:
+    out = []
+    for n, r in jsonl_rows(path):
         for k in ("text", "category"):
             if not isinstance(r.get(k), str):
                 raise ValueError(f"{path}:{n}: no {k!r} string")

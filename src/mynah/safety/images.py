@@ -63,7 +63,6 @@ words describe ("poll workers bringing in ballots at 4am") passes.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -536,14 +535,10 @@ def _refuse(guard: Guard, category: str, rule_id: str, lang: str, own: str | Non
 
 def load_image_prompts(path: str | Path = DATA) -> list[dict]:
     """The labelled image prompts: {"prompt", "label": "refuse"|"allow", "category", "lang"}."""
+    from mynah.safety.evaluate import jsonl_rows
+
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+    for n, r in jsonl_rows(path):
         if not isinstance(r.get("prompt"), str) or r.get("label") not in ("refuse", "allow"):
             raise ValueError(f"{path}:{n}: needs a 'prompt' string and a 'label' of refuse or allow")
         rows.append(r)

@@ -34,6 +34,7 @@ from mynah.serve.context import (  # noqa: F401 (Limits and load_keys: the CLI's
     invalid,
     load_keys,
 )
+from mynah.serve.metrics import CountRequests
 from mynah.serve.protocol import PostsBatch
 
 STATIC = Path(__file__).parent / "static"
@@ -113,14 +114,7 @@ def create_app(
     metrics.policy_enabled.set(1 if guard is not None else 0)
     authorize = ctx.authorize
     if image_model is not None or image_signer is not None:
-        from mynah.images.pipeline import ImageService
-        from mynah.images.provenance import Signer
-        from mynah.serve.images import ImagesState
-
-        opts = dict(image_options or {})
-        limits_ = {k: opts.pop(k) for k in ("max_n", "max_side", "max_steps") if k in opts}
-        service = ImageService(image_model, **opts) if image_model is not None else None
-        ctx.images = ImagesState(image_signer or Signer.ephemeral(), service, **limits_)
+        ctx.images = images.ImagesState.build(image_model, image_signer, image_options)
     if agents is not None:
         import secrets
 
@@ -180,12 +174,11 @@ def create_app(
 
     async def lifespan(app: FastAPI):
         threading.Thread(target=load, name="mynah-load", daemon=True).start()
-        service = ctx.images.service if ctx.images is not None else None
-        if service is not None:
-            service.start()  # loads in its own process, beside the text model
+        if ctx.images is not None:
+            ctx.images.start()  # the image model loads in its own process, beside the text model
         yield
-        if service is not None:
-            service.stop()
+        if ctx.images is not None:
+            ctx.images.stop()
         if ctx.agents is not None:
             ctx.agents.stop()
         if state.scheduler is not None:
@@ -255,7 +248,7 @@ def create_app(
     # plain ASGI, not @app.middleware("http"): Starlette's BaseHTTPMiddleware hides a client's
     # disconnect from request.is_disconnected() once the body is read, and the image routes
     # (and non-streamed chat) need to see it to cancel work nobody waits for
-    app.add_middleware(_Count, metrics=metrics)
+    app.add_middleware(CountRequests, metrics=metrics)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -351,29 +344,6 @@ class _BodyLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             await _too_large(send, self.max_bytes)
-
-
-class _Count:
-    """Counts /v1/ requests by path and status for /metrics."""
-
-    def __init__(self, app, metrics):
-        self.app, self.metrics = app, metrics
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            return await self.app(scope, receive, send)
-        status = 500  # what the client gets when the app raises before it answers
-
-        async def counted(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counted)
-        finally:
-            self.metrics.request(scope["path"], status)
 
 
 class _TooLarge(Exception):

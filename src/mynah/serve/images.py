@@ -58,6 +58,26 @@ class ImagesState:
     files: OrderedDict = field(default_factory=OrderedDict)  # name -> (png, expires)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @classmethod
+    def build(cls, model=None, signer=None, options: dict | None = None) -> ImagesState:
+        """`options`: ImageService's (max_queue, steps, guidance, ...) and the limits here
+        (max_n, max_side, max_steps). The model folder is checked now (safetensors only)."""
+        from mynah.images.pipeline import ImageService
+        from mynah.images.provenance import Signer
+
+        opts = dict(options or {})
+        limits = {k: opts.pop(k) for k in ("max_n", "max_side", "max_steps") if k in opts}
+        service = ImageService(model, **opts) if model is not None else None
+        return cls(signer or Signer.ephemeral(), service, **limits)
+
+    def start(self) -> None:
+        if self.service is not None:
+            self.service.start()
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+
     def keep(self, png: bytes) -> str:
         name = secrets.token_urlsafe(24) + ".png"  # the URL is the capability: unguessable
         now = time.time()
@@ -242,17 +262,10 @@ async def generations(req: ImageGenerationRequest, request: Request, ctx: Ctx):
 async def chart(req: ChartRequest, request: Request, ctx: Ctx):
     from mynah.images.charts import caption, render_chart, span
     from mynah.images.provenance import Stamp
-    from mynah.posts.store import epoch
 
     ctx.authorize(request)
     st = _state(ctx)
     store = _store(ctx, "query")
-    for name in ("since", "until"):
-        v = getattr(req, name)
-        if v is not None and epoch(v) is None:
-            raise invalid(f"{name} must be an ISO 8601 time like 2026-01-05T07:00:00Z", name)
-    if req.since and req.until and epoch(req.since) > epoch(req.until):
-        raise invalid("since is after until", "since")
     vol = await asyncio.to_thread(_volume, store, req)
     png = await _draw(render_chart, vol)
     cap = caption(vol)
